@@ -1,0 +1,26 @@
+"""Integers as iproute2 reads them (strtol with base 0 into a 32-bit int)."""
+
+_DIGITS = {16: frozenset("0123456789abcdefABCDEF"), 8: frozenset("01234567"),
+           10: frozenset("0123456789")}
+
+
+def parse_c_int(text):
+    """Return the int strtol(text, 0) gives, or None where get_s32/get_integer would fail.
+
+    Leading whitespace and a sign are allowed, '0x' means hex and a leading '0' octal;
+    trailing characters, an empty string and values outside 32 bits are rejected.
+    """
+    s = text.lstrip(" \t\n\r\f\v")
+    sign = -1 if s[:1] == "-" else 1
+    if s[:1] in ("+", "-"):
+        s = s[1:]
+    if s[:2] in ("0x", "0X") and len(s) > 2:
+        base, digits = 16, s[2:]
+    elif s[:1] == "0":
+        base, digits = 8, s
+    else:
+        base, digits = 10, s
+    if not digits or not _DIGITS[base].issuperset(digits):
+        return None
+    value = sign * int(digits, base)
+    return value if -2**31 <= value < 2**31 else None

@@ -1,0 +1,211 @@
+"""A small rtnetlink codec for network namespace ids (RTM_GETNSID / RTM_NEWNSID).
+
+It exists so that `list` can ask for many nsids in one round trip without importing
+pyroute2 (~170 ms); tests check its encoding and decoding against pyroute2's.
+"""
+import os
+import struct
+
+AF_NETLINK = 16
+NETLINK_ROUTE = 0
+SOL_NETLINK = 270
+NETLINK_EXT_ACK = 11
+NETLINK_GET_STRICT_CHK = 12
+
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+RTM_NEWNSID = 88
+RTM_DELNSID = 89
+RTM_GETNSID = 90
+
+NLM_F_REQUEST = 0x1
+NLM_F_MULTI = 0x2
+NLM_F_ACK = 0x4
+NLM_F_DUMP = 0x300
+NLM_F_ACK_TLVS = 0x200  # in an NLMSG_ERROR: extended ack attributes follow
+NLM_F_CAPPED = 0x100    # in an NLMSG_ERROR: the request was not echoed in full
+
+NETNSA_NSID = 1
+NETNSA_PID = 2
+NETNSA_FD = 3
+NETNSA_TARGET_NSID = 4
+NETNSA_CURRENT_NSID = 5
+
+NLMSGERR_ATTR_MSG = 1
+
+_HDR = struct.Struct("=IHHII")
+_ATTR32 = struct.Struct("=HHi")
+# A reply to one GETNSID is ~28 bytes but each costs a socket buffer of ~1 KiB: ask in chunks
+# small enough that the replies never overflow the receive buffer.
+CHUNK = 128
+
+
+def encode(msg_type, flags, seq, attrs=()):
+    """One netlink message: header, struct rtgenmsg (AF_UNSPEC, padded), 32-bit attributes."""
+    body = b"\0\0\0\0" + b"".join(_ATTR32.pack(8, t, v) for t, v in attrs)
+    return _HDR.pack(_HDR.size + len(body), msg_type, flags, seq, 0) + body
+
+
+def parse_attrs(data, offset=0):
+    attrs = {}
+    while offset + 4 <= len(data):
+        length, kind = struct.unpack_from("=HH", data, offset)
+        if length < 4:
+            break
+        attrs[kind & 0x3FFF] = data[offset + 4:offset + length]
+        offset += (length + 3) & ~3
+    return attrs
+
+
+def decode(data):
+    """Split a datagram into (type, flags, seq, payload) tuples."""
+    offset = 0
+    while offset + _HDR.size <= len(data):
+        length, msg_type, flags, seq, _pid = _HDR.unpack_from(data, offset)
+        if length < _HDR.size:
+            break
+        yield msg_type, flags, seq, data[offset + _HDR.size:offset + length]
+        offset += (length + 3) & ~3
+
+
+class Reply:
+    """A decoded RTM_NEWNSID/RTM_DELNSID, or an error (``error`` = errno, ``extack`` = text)."""
+
+    __slots__ = ("type", "seq", "nsid", "current_nsid", "error", "extack")
+
+    def __init__(self, msg_type, seq, nsid=None, current_nsid=None, error=0, extack=None):
+        self.type = msg_type
+        self.seq = seq
+        self.nsid = nsid
+        self.current_nsid = current_nsid
+        self.error = error
+        self.extack = extack
+
+
+def _s32(raw):
+    return struct.unpack("=i", raw[:4])[0]
+
+
+def decode_reply(msg_type, flags, seq, payload):
+    if msg_type in (NLMSG_ERROR, NLMSG_DONE):
+        error = -_s32(payload) if len(payload) >= 4 else 0
+        extack = None
+        if msg_type == NLMSG_ERROR and flags & NLM_F_ACK_TLVS and len(payload) >= 20:
+            # struct nlmsgerr: error + the request's header, plus its payload unless capped.
+            echoed = struct.unpack_from("=I", payload, 4)[0]
+            start = 4 + (_HDR.size if flags & NLM_F_CAPPED else echoed)
+            extack = parse_attrs(payload, (start + 3) & ~3).get(NLMSGERR_ATTR_MSG)
+        elif msg_type == NLMSG_DONE and flags & NLM_F_ACK_TLVS:
+            extack = parse_attrs(payload, 4).get(NLMSGERR_ATTR_MSG)
+        if extack is not None:
+            extack = extack.rstrip(b"\0").decode("utf-8", "replace")
+        return Reply(msg_type, seq, error=error, extack=extack)
+    attrs = parse_attrs(payload, 4)
+    nsid = _s32(attrs[NETNSA_NSID]) if NETNSA_NSID in attrs else None
+    cur = _s32(attrs[NETNSA_CURRENT_NSID]) if NETNSA_CURRENT_NSID in attrs else None
+    return Reply(msg_type, seq, nsid, cur)
+
+
+class Socket:
+    """A NETLINK_ROUTE socket with extended acks on."""
+
+    def __init__(self):
+        import _socket  # the C module: `socket` itself would import enum and selectors
+        self.sock = _socket.socket(AF_NETLINK, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC,
+                                   NETLINK_ROUTE)
+        # Extended acks carry the kernel's error text; strict checking makes dumps honour
+        # NETNSA_TARGET_NSID (without it the kernel ignores the filter).
+        for option in (NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK):
+            try:
+                self.sock.setsockopt(SOL_NETLINK, option, 1)
+            except OSError:
+                pass  # older kernel
+        self.seq = 0
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def next_seq(self):
+        self.seq += 1
+        return self.seq
+
+    def replies(self):
+        """Decoded replies, one datagram at a time, forever (callers stop reading)."""
+        while True:
+            data = self.sock.recv(65536)
+            for msg in decode(data):
+                yield decode_reply(*msg)
+
+    def request(self, msg_type, flags, attrs):
+        """Send one request and return its single reply (for ACK requests, the ack)."""
+        seq = self.next_seq()
+        self.sock.send(encode(msg_type, NLM_F_REQUEST | flags, seq, attrs))
+        for reply in self.replies():
+            if reply.seq == seq:
+                return reply
+
+    def dump(self, attrs=()):
+        """All RTM_NEWNSID entries of a dump; a final error reply is yielded as is."""
+        seq = self.next_seq()
+        self.sock.send(encode(RTM_GETNSID, NLM_F_REQUEST | NLM_F_DUMP, seq, attrs))
+        for reply in self.replies():
+            if reply.seq != seq:
+                continue
+            if reply.type == NLMSG_DONE and not reply.error:
+                return
+            yield reply
+            if reply.type in (NLMSG_ERROR, NLMSG_DONE):
+                return
+
+
+def get_nsids(fds):
+    """The nsid of each namespace fd in the caller's namespace (None when unassigned).
+
+    Requests go out in chunks of one datagram each, so 5,000 names cost a few dozen
+    round trips instead of 5,000.
+    """
+    result = [None] * len(fds)
+    with Socket() as s:
+        for start in range(0, len(fds), CHUNK):
+            base = s.seq + 1
+            batch = b"".join(
+                encode(RTM_GETNSID, NLM_F_REQUEST, base + i, ((NETNSA_FD, fd),))
+                for i, fd in enumerate(fds[start:start + CHUNK]))
+            count = min(CHUNK, len(fds) - start)
+            s.seq += count
+            s.sock.send(batch)
+            pending = count
+            for reply in s.replies():
+                index = reply.seq - base
+                if 0 <= index < count:
+                    if reply.nsid is not None and reply.nsid >= 0:
+                        result[start + index] = reply.nsid
+                    pending -= 1
+                    if not pending:
+                        break
+    return result
+
+
+def nsid_of_fd(fd):
+    return get_nsids([fd])[0]
+
+
+def set_nsid(fd, nsid):
+    """Assign ``nsid`` (-1: the kernel picks) to the namespace fd; returns the error reply or None."""
+    with Socket() as s:
+        reply = s.request(RTM_NEWNSID, NLM_F_ACK, ((NETNSA_FD, fd), (NETNSA_NSID, nsid)))
+    return reply if reply.error else None
+
+
+def describe_error(reply):
+    """The line iproute2 prints for a failed request: the kernel's text, or strerror."""
+    if reply.extack:
+        text = reply.extack if reply.extack.endswith(".") else reply.extack + "."
+        return f"Error: {text}"
+    return f"RTNETLINK answers: {os.strerror(reply.error)}"

@@ -1,0 +1,141 @@
+"""click over grammar.py: help text, usage errors and completion. Parsing ends in the same
+Invocation and commands.execute() as the fast path; this module only builds the click
+objects from the tables.
+"""
+import click
+
+from . import commands, grammar
+from .output import err
+
+
+def _spellings(opt):
+    """Every argv spelling that selects ``opt`` in ip's matching order, '-x' and '--x'."""
+    found = []
+    for full in opt.names:
+        if not opt.prefix:
+            found.append(full)
+            continue
+        for end in range(2, len(full) + 1):
+            word = full[:end]
+            if grammar.match_global(word) is opt:
+                for spelled in (word, "-" + word):
+                    if spelled not in found:
+                        found.append(spelled)
+    return found
+
+
+class _Option(click.Option):
+    """Accepts every ip spelling but shows only the shortest and the full one in --help."""
+
+    def __init__(self, opt):
+        kwargs = {"metavar": opt.arg} if opt.arg else {"is_flag": True, "default": None}
+        super().__init__(_spellings(opt) + [opt.key], help=opt.help,
+                         hidden=opt.help.startswith("ignored"), **kwargs)
+        self.shown = opt.names[0] if not opt.prefix else f"{self.opts[0]}, -{opt.names[0]}"
+        if opt.arg:
+            self.shown += f" {opt.arg}"
+
+    def get_help_record(self, ctx):
+        return (self.shown, self.help) if not self.hidden else None
+
+
+def _click_option(opt):
+    return _Option(opt)
+
+
+class VerbCommand(click.Command):
+    def __init__(self, verb):
+        params = [_click_option(o) for o in verb.options]
+        params.append(click.Argument(["args"], nargs=-1, type=click.UNPROCESSED))
+        super().__init__(
+            verb.name, params=params, help=verb.help, add_help_option=True,
+            context_settings={"ignore_unknown_options": True,
+                              "allow_interspersed_args": False})
+        self.verb = verb
+
+    def collect_usage_pieces(self, ctx):
+        return ["[OPTIONS]", self.verb.usage] if self.verb.options else [self.verb.usage]
+
+
+class NetnsGroup(click.Group):
+    """Verbs resolved by ip's prefix rules; no verb means list."""
+
+    def resolve_command(self, ctx, args):
+        verb = grammar.match_verb(args[0])
+        if verb is None:
+            return args[0], None, args[1:]  # invoke() reports it the way ip does
+        return verb.name, self.commands[verb.name], args[1:]
+
+    def parse_args(self, ctx, args):
+        rest = super().parse_args(ctx, args)
+        ctx.meta["pynetns.words"] = list(ctx.protected_args) + list(ctx.args)
+        return rest
+
+    def invoke(self, ctx):
+        settings = {k: v for k, v in ctx.params.items() if v is not None}
+        words = ctx.meta["pynetns.words"]
+        verb = grammar.match_verb(words[0]) if words else None
+        if verb is None or words[1:2] == ["--help"] or "--help" in _leading_options(verb, words):
+            if words and verb is not None:
+                return super().invoke(ctx)  # click prints the verb's help
+            return commands.main(settings, words)
+        # Let click parse the verb's own options, then hand the same Invocation over.
+        sub = self.commands[verb.name]
+        sub_ctx = sub.make_context(verb.name, words[1:], parent=ctx)
+        options = {k: v for k, v in sub_ctx.params.items() if k != "args" and v}
+        args = list(sub_ctx.params["args"])
+        # ip's name check looks at the second word before anything else.
+        if not settings.get("all") and len(words) > 1:
+            try:
+                commands.resolve(settings, words[:2])
+            except commands.Exit as e:
+                return e.rc
+        inv = grammar.Invocation(settings, verb, options, args)
+        return _run_invocation(settings, inv)
+
+
+def _leading_options(verb, words):
+    known = {n for o in verb.options for n in o.names}
+    lead = []
+    for w in words[1:]:
+        if w not in known and w != "--help":
+            break
+        lead.append(w)
+    return lead
+
+
+def _run_invocation(settings, inv):
+    if settings.get("batch") is not None or settings.get("version") or settings.get("netns"):
+        return commands.main(settings, [inv.verb.name] + inv.args)
+    try:
+        return commands.execute(inv)
+    except commands.Exit as e:
+        return e.rc
+
+
+def build():
+    group = NetnsGroup(
+        "pynetns", invoke_without_command=True, no_args_is_help=False,
+        params=[_click_option(o) for o in grammar.GLOBALS if o.key != "help"],
+        help="Name, enter and inspect Linux network namespaces: a drop-in for `ip netns`.",
+        epilog="ip's other global options (-4, -6, -s, -r, -o, ...) are accepted and "
+               "ignored. Options match by prefix as in ip: -a is -all, -j is -json.",
+        context_settings={"help_option_names": ["--help", "-help"],
+                          "ignore_unknown_options": False})
+    for verb in grammar.VERBS:
+        group.add_command(VerbCommand(verb))
+    return group
+
+
+def run(argv):
+    try:
+        rc = build().main(argv, prog_name="pynetns", standalone_mode=False)
+    except click.exceptions.NoSuchOption as e:
+        err(f'Option "{e.option_name}" is unknown, try "pynetns --help".')
+        return 255
+    except click.UsageError as e:
+        err(e.format_message())
+        return 255
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    return rc if isinstance(rc, int) else 0

@@ -1,0 +1,196 @@
+"""The one definition of pynetns's command line: global options, verbs, verb options.
+
+iproute2 semantics: a global option or a verb is given by any prefix of its name, tried in
+ip's order (so `-b` is -batch and `a` is add but `at` attach). The fast path (__main__) and
+click (cli) both read these tables; neither has a grammar of its own.
+"""
+from .errors import UsageError
+
+
+def matches(word, full):
+    """iproute2's matches(): a non-empty prefix of ``full``."""
+    return bool(word) and full.startswith(word)
+
+
+class Option:
+    """A global or verb option. ``names`` are the spellings; ``arg`` names its value, if any."""
+
+    __slots__ = ("key", "names", "arg", "help", "prefix")
+
+    def __init__(self, key, names, help, arg=None, prefix=True):
+        self.key = key
+        self.names = names
+        self.arg = arg
+        self.help = help
+        self.prefix = prefix  # ip options match any prefix; pynetns ones only in full
+
+
+# ip's global options in ip.c's matching order. Those that mean nothing for netns are
+# accepted and ignored so that `ip -4 netns list` scripts keep working.
+GLOBALS = [
+    Option("loops", ["-loops"], "ignored (ip compatibility)", arg="COUNT"),
+    Option("family", ["-family"], "ignored (ip compatibility)", arg="FAMILY"),
+    Option("inet4", ["-4"], "ignored (ip compatibility)", prefix=False),
+    Option("inet6", ["-6"], "ignored (ip compatibility)", prefix=False),
+    Option("packet", ["-0"], "ignored (ip compatibility)", prefix=False),
+    Option("mpls", ["-M"], "ignored (ip compatibility)", prefix=False),
+    Option("bridge", ["-B"], "ignored (ip compatibility)", prefix=False),
+    Option("human", ["-human", "-human-readable"], "ignored (ip compatibility)"),
+    Option("iec", ["-iec"], "ignored (ip compatibility)"),
+    Option("stats", ["-stats", "-statistics"], "ignored (ip compatibility)"),
+    Option("details", ["-details"],
+           "list: show inode, nsid, kind, PIDs and owning container of each entry"),
+    Option("resolve", ["-resolve"], "ignored (ip compatibility)"),
+    Option("oneline", ["-oneline"], "ignored (ip compatibility)"),
+    Option("timestamp", ["-timestamp"], "ignored (ip compatibility)"),
+    Option("tshort", ["-tshort"], "ignored (ip compatibility)"),
+    Option("version", ["-Version"], "print the version and exit"),
+    Option("force", ["-force"], "with -batch: go on past failing lines"),
+    Option("batch", ["-batch"], "read commands from FILE ('-' for stdin)", arg="FILE"),
+    Option("brief", ["-brief"], "ignored (ip compatibility)"),
+    Option("json", ["-json"], "JSON output"),
+    Option("pretty", ["-pretty"], "pretty-print JSON output"),
+    Option("rcvbuf", ["-rcvbuf"], "ignored (ip compatibility)", arg="SIZE"),
+    Option("color", ["-color"], "ignored (pynetns never colours)"),
+    Option("help", ["-help"], "show this help and exit"),
+    Option("netns", ["-netns"], "run the command inside network namespace NAME", arg="NAME"),
+    Option("numeric", ["-Numeric"], "ignored (ip compatibility)"),
+    Option("all", ["-all"], "exec/delete: every namespace"),
+]
+
+
+class Verb:
+    """A verb: ``usage`` is the argument synopsis, ``options`` its pynetns-only options."""
+
+    __slots__ = ("name", "usage", "help", "options", "ip")
+
+    def __init__(self, name, usage, help, options=(), ip=True):
+        self.name = name
+        self.usage = usage
+        self.help = help
+        self.options = list(options)
+        self.ip = ip  # an iproute2 verb (prefix-matched) rather than a pynetns extension
+
+
+DETAILS = Option("details", ["-d", "--details"],
+                 "show inode, nsid, kind, PIDs and owning container of each entry",
+                 prefix=False)
+
+VERBS = [
+    Verb("list", "", "list named network namespaces (broken entries on stderr)", [DETAILS]),
+    Verb("list-id", "[target-nsid POSITIVE-INT] [nsid POSITIVE-INT]",
+         "list network namespace ids (nsid) of this namespace"),
+    Verb("help", "", "print the ip netns usage (exit 255, as ip)"),
+    Verb("add", "NAME", "create a new network namespace named NAME", [
+        Option("exist_ok", ["--exist-ok"], "succeed if NAME already is a network namespace",
+               prefix=False)]),
+    Verb("set", "NAME NETNSID", "assign an nsid to NAME (NETNSID := auto | POSITIVE-INT)"),
+    Verb("delete", "[NAME]", "remove NAME (with -all: every entry), broken ones too"),
+    Verb("identify", "[PID]", "print the name of PID's network namespace (default: self)"),
+    Verb("pids", "NAME", "print the PIDs of processes in NAME"),
+    Verb("exec", "[NAME] CMD...", "run CMD in NAME (with -all: in every namespace)"),
+    Verb("monitor", "", "print 'add NAME' / 'delete NAME' as entries appear and go"),
+    Verb("attach", "NAME PID", "name the network namespace of process PID"),
+]
+
+# ip accepts `show` and `lst` as list; they are matched right after `list`.
+_LIST_ALIASES = ("show", "lst")
+
+VERB_BY_NAME = {v.name: v for v in VERBS}
+
+
+def match_verb(word):
+    """The verb a word selects, in ip's order, or None."""
+    for v in VERBS:
+        if v.ip and (matches(word, v.name) or
+                     (v.name == "list" and any(matches(word, a) for a in _LIST_ALIASES))):
+            return v
+        if not v.ip and word == v.name:
+            return v
+    return None
+
+
+def match_global(word):
+    """The global Option for an argv word (after ip's '--x' → '-x'), or None."""
+    opt = word[1:] if word.startswith("--") else word
+    for o in GLOBALS:
+        for n in o.names:
+            if (opt == n) if not o.prefix else matches(opt, n):
+                return o
+    return None
+
+
+class Invocation:
+    """A parsed command line: global settings, the verb, its options and its arguments."""
+
+    __slots__ = ("globals", "verb", "options", "args")
+
+    def __init__(self, globals=None, verb=None, options=None, args=None):
+        self.globals = globals or {}
+        self.verb = verb
+        self.options = options or {}
+        self.args = args or []
+
+    def flag(self, key):
+        return bool(self.globals.get(key) or self.options.get(key))
+
+
+class WantsHelp(Exception):
+    """--help was asked for: the caller hands over to click."""
+
+
+class UnknownOption(UsageError):
+    pass
+
+
+def parse_globals(argv):
+    """Split leading global options off argv, as ip's main() does. Returns (dict, rest)."""
+    settings = {}
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            i += 1
+            break
+        if not word.startswith("-"):
+            break
+        if word in ("--help", "-help"):
+            raise WantsHelp()
+        o = match_global(word)
+        if o is None:
+            raise UnknownOption(f'Option "{word}" is unknown, try "pynetns --help".')
+        if o.arg:
+            i += 1
+            if i >= len(argv):
+                raise UsageError(f'Option "{word}" needs an argument {o.arg}')
+            settings[o.key] = argv[i]
+        else:
+            settings[o.key] = True
+        i += 1
+    return settings, argv[i:]
+
+
+def parse_verb_options(verb, args):
+    """Leading pynetns-only options of a verb (full spelling only; ip names stay names)."""
+    options = {}
+    known = {n: o for o in verb.options for n in o.names}
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--help":
+            raise WantsHelp()
+        if word == "--" and known:
+            i += 1
+            break
+        o = known.get(word)
+        if o is None:
+            break
+        if o.arg:
+            i += 1
+            if i >= len(args):
+                raise UsageError(f'Option "{word}" needs an argument {o.arg}')
+            options[o.key] = args[i]
+        else:
+            options[o.key] = True
+        i += 1
+    return options, args[i:]

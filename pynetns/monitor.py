@@ -1,0 +1,40 @@
+"""Watching /run/netns for names that appear and disappear (inotify, as ip does)."""
+import os
+import struct
+
+from . import _sys, store
+from .errors import SystemCallFailed
+
+_EVENT = struct.Struct("=iIII")
+
+
+def events():
+    """Yield ("add" | "delete", name) forever."""
+    try:
+        os.mkdir(store.RUN_DIR, 0o755)
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise SystemCallFailed(f"mkdir {store.RUN_DIR} failed: {e.strerror}",
+                               errno=e.errno) from None
+    try:
+        fd = _sys.inotify_init()
+        _sys.inotify_add_watch(fd, store.RUN_DIR, _sys.IN_CREATE | _sys.IN_DELETE)
+    except OSError as e:
+        raise SystemCallFailed(f"inotify_add_watch failed: {e.strerror}",
+                               errno=e.errno) from None
+    try:
+        while True:
+            data = os.read(fd, 65536)
+            offset = 0
+            while offset < len(data):
+                _wd, mask, _cookie, length = _EVENT.unpack_from(data, offset)
+                raw = data[offset + _EVENT.size:offset + _EVENT.size + length]
+                name = os.fsdecode(raw.rstrip(b"\0"))
+                offset += _EVENT.size + length
+                if mask & _sys.IN_CREATE:
+                    yield "add", name
+                if mask & _sys.IN_DELETE:
+                    yield "delete", name
+    finally:
+        os.close(fd)

@@ -1,0 +1,89 @@
+"""Network namespace ids (nsid): read, assign and list them for named namespaces."""
+import os
+
+from . import _nsid, store
+from .errors import NetlinkError
+
+
+def get_nsid(name):
+    """The nsid of ``name`` in the caller's namespace, or None when it has none."""
+    c = store.open_checked(name)
+    try:
+        return _nsid.nsid_of_fd(c.fd)
+    finally:
+        os.close(c.fd)
+
+
+def _raise(reply, name=None):
+    raise NetlinkError(_nsid.describe_error(reply), errno=reply.error,
+                       extack=reply.extack, name=name)
+
+
+def set_nsid(name, nsid=-1):
+    """Assign ``nsid`` to ``name`` (-1: the kernel picks the lowest free id)."""
+    c = store.open_checked(name)
+    try:
+        reply = _nsid.set_nsid(c.fd, nsid)
+    finally:
+        os.close(c.fd)
+    if reply is not None:
+        _raise(reply, name)
+
+
+class IdRow:
+    """One line of `list-id`: an nsid, the current-nsid when a target was given, a name."""
+
+    __slots__ = ("nsid", "current_nsid", "name")
+
+    def __init__(self, nsid, current_nsid, name):
+        self.nsid = nsid
+        self.current_nsid = current_nsid
+        self.name = name
+
+    def as_text(self):
+        text = "nsid unassigned " if self.nsid < 0 else f"nsid {self.nsid} "
+        if self.current_nsid is not None:
+            text += ("current-nsid unassigned " if self.current_nsid < 0
+                     else f"current-nsid {self.current_nsid} ")
+        if self.name is not None:
+            text += f"(iproute2 netns name: {self.name})"
+        return text + "\n"
+
+    def as_json(self):
+        item = {}
+        if self.nsid >= 0:
+            item["nsid"] = self.nsid
+        if self.current_nsid is not None and self.current_nsid >= 0:
+            item["current-nsid"] = self.current_nsid
+        if self.name is not None:
+            item["name"] = self.name
+        return item
+
+
+def _names_by_nsid():
+    """nsid → the first name in readdir order that has it (iproute2's lookup)."""
+    found = {}
+    for e in store.entries():
+        if e.nsid is not None:
+            found.setdefault(e.nsid, e.name)
+    return found
+
+
+def list_ids(nsid=-1, target=-1):
+    """The rows of `ip netns list-id [target-nsid T] [nsid N]`."""
+    attrs = [] if target < 0 else [(_nsid.NETNSA_TARGET_NSID, target)]
+    with _nsid.Socket() as s:
+        if nsid >= 0:
+            replies = [s.request(_nsid.RTM_GETNSID, 0, [(_nsid.NETNSA_NSID, nsid)] + attrs)]
+        else:
+            replies = list(s.dump(attrs))
+    rows = []
+    names = None
+    for r in replies:
+        if r.error:
+            _raise(r)
+        if names is None:
+            names = _names_by_nsid()
+        key = r.nsid if r.current_nsid is None else r.current_nsid
+        rows.append(IdRow(r.nsid, r.current_nsid, names.get(key)))
+    return rows

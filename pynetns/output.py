@@ -1,0 +1,129 @@
+"""Writing what `ip` writes: raw bytes (names need not be UTF-8) and ip's JSON layout."""
+import sys
+
+
+def _bytes(text):
+    return text.encode("utf-8", "surrogateescape")
+
+
+def out(text):
+    sys.stdout.buffer.write(_bytes(text))
+
+
+def err(line):
+    """One line on stderr, flushed in order with stdout."""
+    sys.stdout.buffer.flush()
+    sys.stderr.buffer.write(_bytes(line) + b"\n")
+    sys.stderr.buffer.flush()
+
+
+def flush():
+    sys.stdout.buffer.flush()
+
+
+_ESCAPES = {ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r", ord("\f"): "\\f",
+            ord("\b"): "\\b", ord("\\"): "\\\\", ord('"'): '\\"'}
+
+
+def json_string(value):
+    """A JSON string the way iproute2's json_writer quotes it: C escapes, bytes as they are."""
+    return '"' + str(value).translate(_ESCAPES) + '"'
+
+
+def json_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json_string(value)
+
+
+class JsonWriter:
+    """iproute2's streaming json_writer: same commas, spaces and indentation, byte for byte."""
+
+    def __init__(self, pretty=False):
+        self.pretty = pretty
+        self.depth = 0
+        self.sep = ""
+        self.parts = []
+
+    def _eol(self):
+        if self.pretty:
+            self.parts.append("\n" + "    " * self.depth)
+
+    def _eor(self):
+        if self.sep:
+            self.parts.append(self.sep)
+        self.sep = ","
+
+    def _begin(self, c):
+        self._eor()
+        self.parts.append(c)
+        self.depth += 1
+        self.sep = ""
+
+    def _end(self, c):
+        self.depth -= 1
+        if self.sep:
+            self._eol()
+        self.parts.append(c)
+        self.sep = ","
+
+    def start_array(self):
+        self._begin("[")
+        if self.pretty:
+            self.parts.append(" ")
+
+    def end_array(self):
+        if self.pretty and self.sep:
+            self.parts.append(" ")
+        self.sep = ""
+        self._end("]")
+
+    def start_object(self):
+        self._begin("{")
+
+    def end_object(self):
+        self._end("}")
+
+    def name(self, key):
+        self._eor()
+        self._eol()
+        self.sep = ""
+        self.parts.append(json_string(key) + (": " if self.pretty else ":"))
+
+    def value(self, v):
+        self._eor()
+        if isinstance(v, dict):
+            self.sep = ""
+            self.object(v)
+        elif isinstance(v, list):
+            self.sep = ""
+            self.array(v)
+        else:
+            self.parts.append(json_value(v))
+
+    def object(self, mapping):
+        self.start_object()
+        for k, v in mapping.items():
+            self.name(k)
+            self.value(v)
+        self.end_object()
+
+    def array(self, items):
+        self.start_array()
+        for item in items:
+            self.value(item)
+        self.end_array()
+
+    def text(self):
+        return "".join(self.parts) + "\n"
+
+
+def json_array(items, pretty=False):
+    """A top-level array of objects, as `ip -j [-p]` prints it (with the final newline)."""
+    w = JsonWriter(pretty)
+    w.array(items)
+    return w.text()
