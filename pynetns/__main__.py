@@ -7,6 +7,9 @@ import sys
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["__complete"]:  # the shells' TAB helper: not a verb, never in --help
+        from . import completion
+        return completion.main(argv[1:])
     from . import grammar
     if os.environ.get("PYNETNS_CLICK") != "1":
         try:

@@ -262,10 +262,19 @@ def cmd_monitor(inv):
         output.flush()  # unlike ip, so that `pynetns monitor | grep` sees lines live
 
 
+def cmd_completion(inv):
+    from . import completion
+    if len(inv.args) != 1 or inv.args[0] not in completion.SHELLS:
+        return fail("Usage: pynetns completion bash|zsh|fish")
+    out(completion.script(inv.args[0]))
+    return 0
+
+
 HANDLERS = {
     "list": cmd_list, "list-id": cmd_list_id, "help": cmd_help, "add": cmd_add,
     "set": cmd_set, "delete": cmd_delete, "identify": cmd_identify, "pids": cmd_pids,
     "exec": cmd_exec, "monitor": cmd_monitor, "attach": cmd_attach,
+    "completion": cmd_completion,
 }
 
 # Exit codes other than 1: a failed exec setup ends ip with exit(-1); netlink errors are 2.

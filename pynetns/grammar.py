@@ -91,6 +91,8 @@ VERBS = [
     Verb("exec", "[NAME] CMD...", "run CMD in NAME (with -all: in every namespace)"),
     Verb("monitor", "", "print 'add NAME' / 'delete NAME' as entries appear and go"),
     Verb("attach", "NAME PID", "name the network namespace of process PID"),
+    Verb("completion", "SHELL", "print the completion script for SHELL: bash, zsh or fish",
+         ip=False),
 ]
 
 # ip accepts `show` and `lst` as list; they are matched right after `list`.

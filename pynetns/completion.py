@@ -1,0 +1,303 @@
+"""What a shell should offer at the cursor: the one brain behind completions/*.
+
+The scripts run `pynetns __complete INDEX WORD...` on every TAB, with the words after
+`pynetns` and the index of the word under the cursor. The answer's first line says what to
+do, the rest are candidates (`VALUE<TAB>DESCRIPTION`; the shell filters by the prefix):
+
+    words         offer the candidates that follow
+    files         complete file names
+    command N     complete WORD[N:] as a command line of its own (exec's command)
+
+It reads grammar.py, so new verbs and options need no change to the scripts, and imports
+nothing else heavy: a TAB press must answer in a few tens of milliseconds.
+"""
+import os
+
+from . import grammar
+from .output import out
+
+SHELLS = ("bash", "zsh", "fish")
+ENGINES = ("docker", "podman")
+# A daemon that accepts but never answers must not freeze the user's shell.
+ENGINE_TIMEOUT = 0.5
+
+
+class Answer:
+    """``kind`` is words, files or command; ``offset`` is where exec's command starts."""
+
+    def __init__(self, kind="words", candidates=(), offset=0):
+        self.kind = kind
+        self.candidates = list(candidates)
+        self.offset = offset
+
+    def lines(self):
+        head = f"command {self.offset}" if self.kind == "command" else self.kind
+        return [head] + [f"{value}\t{help}" if help else value
+                         for value, help in self.candidates]
+
+
+def _words(values):
+    return Answer("words", [(v, "") for v in values])
+
+
+def _listable(name):
+    # The answer is line-based; a name with a tab or newline cannot be carried (or typed).
+    return "\n" not in name and "\t" not in name
+
+
+def names():
+    """Network namespaces under /run/netns that really are ones, not broken entries."""
+    from . import store
+    try:
+        entries = store.entries(with_nsid=False)
+    except OSError:
+        return []  # /run/netns unreadable: nothing to offer
+    return sorted(e.name for e in entries if e.ok and _listable(e.name))
+
+
+KTHREADD = 2
+
+
+def pids():
+    """(PID, command name) of every user process, in PID order.
+
+    Kernel threads (kthreadd and its children) all sit in the initial namespace: naming
+    one is never what the user is after.
+    """
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue  # gone since listdir
+        # "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+        comm = stat[stat.find(b"(") + 1:stat.rfind(b")")].decode("utf-8", "replace")
+        ppid = int(stat[stat.rfind(b")") + 2:].split()[1])
+        pid = int(entry)
+        if pid != KTHREADD and ppid != KTHREADD:
+            found.append((pid, comm))
+    return [(str(pid), comm) for pid, comm in sorted(found)]
+
+
+def _http_get_json(address, path):
+    """GET path from an engine's API socket (unix path or (host, port)); None on any failure."""
+    import socket
+    import time
+    deadline = time.monotonic() + ENGINE_TIMEOUT
+    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.settimeout(ENGINE_TIMEOUT)
+            s.connect(address)
+            # HTTP/1.0: the engine closes the connection after a plain (unchunked) body.
+            s.sendall(f"GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
+            chunks = []
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                s.settimeout(left)
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    except OSError:
+        return None
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    status = head.split(b" ", 2)
+    if len(status) < 2 or status[1] != b"200":
+        return None
+    import json
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _api_address(url):
+    if url.startswith("unix://"):
+        return url[len("unix://"):]
+    if url.startswith("tcp://"):
+        host, _, port = url[len("tcp://"):].rstrip("/").rpartition(":")
+        if port.isdigit():
+            return host, int(port)
+    return None  # ssh:// and the like need the engine's own client
+
+
+def _from_api(url):
+    address = _api_address(url)
+    if address is None:
+        return None
+    listing = _http_get_json(address, "/containers/json")
+    if not isinstance(listing, list):
+        return None
+    found = []
+    for c in listing:
+        for name in c.get("Names") or ():
+            found.append((name.lstrip("/"), str(c.get("Id", ""))[:12]))
+    return found
+
+
+def _from_podman_cli():
+    import subprocess
+    try:
+        r = subprocess.run(["podman", "ps", "--format", "{{.Names}}\t{{.ID}}"],
+                           capture_output=True, text=True, timeout=ENGINE_TIMEOUT * 2)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if r.returncode != 0:
+        return []
+    return [tuple(line.split("\t", 1)) if "\t" in line else (line, "")
+            for line in r.stdout.splitlines() if line]
+
+
+def containers(engine):
+    """(name, short ID) of the running containers of docker or podman; [] when none answers."""
+    if engine == "docker":
+        found = _from_api(os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")
+    else:
+        # The API socket answers in milliseconds when the service runs; the CLI always works.
+        found = _from_api(os.environ.get("CONTAINER_HOST") or "unix:///run/podman/podman.sock")
+        if found is None:
+            found = _from_podman_cli()
+    return sorted(c for c in found or () if _listable(c[0]))
+
+
+def _engine_prefix(word):
+    for engine in ENGINES:
+        if word.startswith(engine + ":"):
+            return engine
+    return None
+
+
+def _container_answer(engine):
+    return Answer("words", [(f"{engine}:{name}", f"{engine} container {cid}".rstrip())
+                            for name, cid in containers(engine)])
+
+
+def _name_or_container(cur):
+    engine = _engine_prefix(cur)
+    return _container_answer(engine) if engine else _words(names())
+
+
+def _process(cur):
+    """attach's source: a PID, docker:/podman: CONTAINER, or a namespace file."""
+    engine = _engine_prefix(cur)
+    if engine:
+        return _container_answer(engine)
+    if cur.startswith(("/", ".")):
+        return Answer("files")
+    return Answer("words", pids() + [(f"{e}:", f"a {e} container") for e in ENGINES])
+
+
+# What an option's value is, by its metavar in grammar.py.
+_VALUES = {"NAME": lambda cur: _words(names()), "PID": lambda cur: Answer("words", pids()),
+           "FILE": lambda cur: Answer("files")}
+
+
+def _option_value(option, cur):
+    value = _VALUES.get(option.arg)
+    return value(cur) if value else Answer()
+
+
+def _arguments(verb, position, cur, every):
+    """The verb's POSITIONth argument (after its options); ``every`` is -all."""
+    name = verb.name
+    if name == "exec":
+        if every:
+            return Answer("command", offset=0)
+        return _name_or_container(cur) if position == 0 else Answer("command", offset=1)
+    if name in ("delete", "pids") and position == 0 and not every:
+        return _words(names())
+    if name == "set":
+        return _words(names()) if position == 0 else _words(["auto"] if position == 1 else [])
+    if name == "identify" and position == 0:
+        return Answer("words", pids())
+    if name == "attach" and position == 1:
+        return _process(cur)
+    if name == "list-id" and position % 2 == 0:
+        return _words(["target-nsid", "nsid"])
+    if name == "completion" and position == 0:
+        return _words(SHELLS)
+    return Answer()
+
+
+def _shown(option):
+    return not option.help.startswith("ignored")
+
+
+def complete(words, index):
+    """The Answer for the word at ``index`` of ``words`` (the command line after pynetns)."""
+    words = list(words[:index + 1]) + [""] * (index + 1 - len(words))
+    cur = words[index]
+    seen = set()
+    i = 0
+    while i < index:  # global options, as ip's main() takes them
+        word = words[i]
+        if word == "--":
+            i += 1
+            break
+        if not word.startswith("-"):
+            break
+        option = grammar.match_global(word)
+        if option is not None:
+            seen.add(option.key)
+            if option.arg:
+                if i + 1 == index:
+                    return _option_value(option, cur)
+                i += 1
+        i += 1
+    if i == index:
+        if cur.startswith("-"):
+            dash = "-" if cur.startswith("--") else ""  # ip takes --json for -json
+            return Answer("words", [(dash + n, o.help) for o in grammar.GLOBALS
+                                    if _shown(o) and o.key not in seen for n in o.names])
+        return Answer("words", [(v.name, v.help) for v in grammar.VERBS])
+
+    verb = grammar.match_verb(words[i])
+    if verb is None:
+        return Answer()
+    known = {n: o for o in verb.options for n in o.names}
+    j = i + 1
+    while j < index:
+        if words[j] == "--" and known:
+            j += 1
+            break
+        option = known.get(words[j])
+        if option is None:
+            break
+        seen.add(option.key)
+        if option.arg:
+            if j + 1 == index:
+                return _option_value(option, cur)
+            j += 1
+        j += 1
+    if j == index and cur.startswith("-") and known:
+        return Answer("words", [(n, o.help) for o in verb.options
+                                if o.key not in seen for n in o.names])
+    answer = _arguments(verb, index - j, cur, "all" in seen)
+    answer.offset += j
+    return answer
+
+
+def main(argv):
+    """`pynetns __complete INDEX WORD...`; never fails loudly, a TAB press is no place for it."""
+    try:
+        index = int(argv[0])
+        answer = complete(argv[1:], index) if index >= 0 else Answer()
+    except (IndexError, ValueError):
+        answer = Answer()
+    out("".join(line + "\n" for line in answer.lines()))
+    return 0
+
+
+SCRIPTS = {"bash": "pynetns.bash", "zsh": "_pynetns", "fish": "pynetns.fish"}
+
+
+def script(shell):
+    """The completion script for ``shell``, as packaged (completions/ in the source tree)."""
+    with open(os.path.join(os.path.dirname(__file__), "completions", SCRIPTS[shell])) as f:
+        return f.read()
