@@ -11,6 +11,10 @@ class BatchSyntaxError(Exception):
     pass
 
 
+class MissingContinuation(BatchSyntaxError):
+    """The input ends after a '\\': ip stops reading but keeps the exit code so far."""
+
+
 def split_words(line):
     """makeargs(): words split on blanks; a word starting with a quote runs to the next
     quote of the same kind (no escapes, quotes inside a word are kept)."""
@@ -44,14 +48,19 @@ def command_lines(stream):
     lines = iter(stream)
     for line in lines:
         number += 1
-        line = line.split("#", 1)[0]
+        line = _c_line(line)
         while "\\\n" in line:
             cont = next(lines, None)
             if cont is None:
-                raise BatchSyntaxError("Missing continuation line")
+                raise MissingContinuation("Missing continuation line")
             number += 1
-            line = line.replace("\\\n", "", 1) + cont.split("#", 1)[0]
+            line = line.replace("\\\n", "", 1) + _c_line(cont)
         yield number, line
+
+
+def _c_line(line):
+    """A line as ip's C string functions see it: up to a NUL byte, then up to a '#'."""
+    return line.split("\0", 1)[0].split("#", 1)[0]
 
 
 def _strip_object(words):
@@ -84,6 +93,8 @@ def run(settings, run_words):
                 rc = 1
                 if not settings.get("force"):
                     break
+    except MissingContinuation as e:
+        err(str(e))
     except BatchSyntaxError as e:
         err(str(e))
         return 1
