@@ -56,6 +56,7 @@ GLOBALS = [
     Option("netns", ["-netns"], "run the command inside network namespace NAME", arg="NAME"),
     Option("numeric", ["-Numeric"], "ignored (ip compatibility)"),
     Option("all", ["-all"], "exec/delete: every namespace"),
+    Option("echo", ["-echo"], "ignored (ip compatibility)", prefix=False),
 ]
 
 
@@ -117,7 +118,11 @@ def match_global(word):
     opt = word[1:] if word.startswith("--") else word
     for o in GLOBALS:
         for n in o.names:
-            if (opt == n) if not o.prefix else matches(opt, n):
+            if o.key == "color":  # ip's matches_color(): -c[olor][=always|auto|never]
+                head, _, value = opt.partition("=")
+                if matches(head, n) and value in ("", "always", "auto", "never"):
+                    return o
+            elif (opt == n) if not o.prefix else matches(opt, n):
                 return o
     return None
 
@@ -135,6 +140,20 @@ class Invocation:
 
     def flag(self, key):
         return bool(self.globals.get(key) or self.options.get(key))
+
+
+_FAMILIES = ("inet", "inet6", "link", "mpls", "bridge")
+
+
+def check_value(key, value):
+    """ip's checks of the -family and -rcvbuf values: pynetns ignores both but rejects
+    what ip rejects."""
+    if key == "family" and value not in _FAMILIES:
+        raise UsageError(f'Error: argument "{value}" is wrong: invalid protocol family')
+    if key == "rcvbuf":
+        from ._cint import parse_c_unsigned
+        if parse_c_unsigned(value) is None:
+            raise UsageError(f"Invalid rcvbuf size '{value}'")
 
 
 class WantsHelp(Exception):
@@ -160,11 +179,13 @@ def parse_globals(argv):
             raise WantsHelp()
         o = match_global(word)
         if o is None:
-            raise UnknownOption(f'Option "{word}" is unknown, try "pynetns --help".')
+            spelled = word[1:] if word.startswith("--") else word  # as ip names it
+            raise UnknownOption(f'Option "{spelled}" is unknown, try "pynetns --help".')
         if o.arg:
             i += 1
             if i >= len(argv):
                 raise UsageError(f'Option "{word}" needs an argument {o.arg}')
+            check_value(o.key, argv[i])
             settings[o.key] = argv[i]
         else:
             settings[o.key] = True
