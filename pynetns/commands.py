@@ -187,6 +187,8 @@ def cmd_list_id(inv):
         if nsid >= 0:
             return fail(str(e), 2)
         err(str(e))
+        if inv.flag("json"):  # ip has opened the JSON array before the dump fails
+            out(output.json_array([], inv.flag("pretty")))
         fatal("Dump terminated", 1)
     if inv.flag("json"):
         out(output.json_array([r.as_json() for r in rows], inv.flag("pretty")))

@@ -41,7 +41,7 @@ def _pid_identity(pid):
 def names_of_pid(pid="self"):
     """Every name (readdir order) whose namespace is that of process ``pid``."""
     pid = str(pid)
-    if pid != "self" and not (pid.isascii() and pid.isdigit()):
+    if pid != "self" and pid.strip("0123456789"):  # ip's is_pid(): digits only, "" too
         raise UsageError(f"Specified string '{pid}' is not a pid")
     wanted = _pid_identity(pid)
     found = []

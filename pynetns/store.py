@@ -17,7 +17,9 @@ NAME_MAX = 255
 
 def is_valid_name(name):
     raw = os.fsencode(name)
-    return bool(raw) and len(raw) <= NAME_MAX and b"/" not in raw and raw not in (b".", b"..")
+    # A NUL cannot reach ip through argv; for library callers it is just as invalid.
+    return (bool(raw) and len(raw) <= NAME_MAX and b"/" not in raw and b"\0" not in raw
+            and raw not in (b".", b".."))
 
 
 def check_name(name):
@@ -141,13 +143,17 @@ def bind(name, source):
 
 def delete(name):
     """Unmount and remove an entry, healthy or broken, as `ip netns delete` does."""
+    check_name(name)  # the CLI checked already; a library caller must not reach outside
     path = path_of(name)
     try:
         _sys.umount2(path, _sys.MNT_DETACH)
     except OSError:
         pass  # EINVAL: not a mount point (plain file, symlink); the unlink still runs
     try:
-        os.unlink(path)
+        try:
+            os.unlink(path)
+        except IsADirectoryError:
+            os.rmdir(path)  # unlike ip: `list` says a stray directory is removed this way
     except FileNotFoundError as e:
         raise NotFound(f'Cannot remove namespace file "{path}": {e.strerror}',
                        name=name, errno=e.errno) from None
@@ -218,6 +224,7 @@ def entries(with_nsid=True):
 
 def open_checked(name):
     """Open a named entry for use; raise NotFound or NotANamespace before anything happens."""
+    check_name(name)
     path = path_of(name)
     try:
         c = ns.check(path, keep_fd=True)
