@@ -103,15 +103,17 @@ def ip_netns(*args, globals=(), **kw):
     return run([IP, *globals, "netns", *args], **kw)
 
 
-def in_private_run_dir(script, timeout=120):
+def in_private_run_dir(script, timeout=120, net=False):
     """Run a bash script in a private mount namespace with a fresh tmpfs on /run/netns.
 
     Use for -all verbs and anything that must see an empty /run/netns. $PYNETNS and $IP
-    are set; the namespace (and every mount in it) dies with the script.
+    are set; the namespace (and every mount in it) dies with the script. ``net`` also gives
+    the script a new network namespace, so that nsids it assigns or lists are its own.
     """
     env = dict(os.environ, PYNETNS=PYNETNS, IP=IP)
     full = "set -e\nmkdir -p /run/netns\nmount -t tmpfs tmpfs /run/netns\n" + script
-    proc = subprocess.run(["unshare", "-m", "--propagation", "private", "bash", "-c", full],
+    unshare = ["unshare", "-m", "--propagation", "private"] + (["-n"] if net else [])
+    proc = subprocess.run([*unshare, "bash", "-c", full],
                           capture_output=True, env=env, timeout=timeout)
     return Result(proc)
 
