@@ -88,10 +88,40 @@ def cmd_add(inv):
 
 
 def cmd_attach(inv):
+    if inv.options.get("all_containers"):
+        return _attach_all(inv)
     if len(inv.args) < 2:
         return fail("No netns name and PID specified")
-    store.attach(inv.args[0], inv.args[1])
+    from ._cint import parse_c_int
+    if not inv.options and parse_c_int(inv.args[1]) is not None:
+        store.attach(inv.args[0], inv.args[1])  # a PID: ip's own path, byte for byte
+        return 0
+    from . import attachments
+    done = attachments.attach(inv.args[0], inv.args[1], symlink=inv.options.get("symlink"),
+                              force=inv.options.get("force_host"))
+    for note in done.notes:
+        err(note)
     return 0
+
+
+def _attach_all(inv):
+    from . import attachments, details
+    if inv.args:
+        return fail("attach --all-containers takes no NAME: entries are named after containers")
+    outcomes, errors = attachments.attach_all(symlink=inv.options.get("symlink"),
+                                              force=inv.options.get("force_host"))
+    for e in errors:
+        err(f"warning: {e}")
+    details.show_outcomes(outcomes, inv)
+    return 1 if errors or any(o.action == "failed" for o in outcomes) else 0
+
+
+def cmd_prune(inv):
+    from . import attachments, details
+    dry_run = inv.options.get("dry_run", False)
+    results = attachments.prune(dry_run)
+    details.show_pruned(results, inv, dry_run)
+    return 0 if dry_run or all(r.removed for r in results) else 1
 
 
 def cmd_delete(inv):
@@ -230,7 +260,26 @@ def _fork_exec(name, argv):
     raise Exit(1)
 
 
+def _exec_child_failed(e):
+    err(str(e))
+    return 1 if isinstance(e, CommandFailed) else 255
+
+
+def _exec_pid(inv):
+    if inv.flag("all"):
+        return fail("exec --pid does not go with -all")
+    if not inv.args:
+        return fail("No netns name specified")
+    if len(inv.args) < 2:
+        return fail("No command specified")
+    from . import pidns
+    output.flush()
+    return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed)
+
+
 def cmd_exec(inv, batch=False):
+    if inv.options.get("pid"):
+        return _exec_pid(inv)
     if inv.flag("all"):
         if not inv.args:
             return fail("No command specified")
@@ -275,7 +324,7 @@ def cmd_completion(inv):
 HANDLERS = {
     "list": cmd_list, "list-id": cmd_list_id, "help": cmd_help, "add": cmd_add,
     "set": cmd_set, "delete": cmd_delete, "identify": cmd_identify, "pids": cmd_pids,
-    "exec": cmd_exec, "monitor": cmd_monitor, "attach": cmd_attach,
+    "exec": cmd_exec, "monitor": cmd_monitor, "attach": cmd_attach, "prune": cmd_prune,
     "completion": cmd_completion,
 }
 

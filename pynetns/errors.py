@@ -74,5 +74,18 @@ class ContainerError(NetnsError):
     """A container could not be resolved to a network namespace."""
 
 
+class NoSuchContainer(ContainerError):
+    """The engine answered and does not know the container."""
+
+
+class EngineUnavailable(ContainerError):
+    """The engine is not installed or does not answer. ``installed`` is False when its
+    client or socket is simply absent, which callers asking every engine may ignore."""
+
+    def __init__(self, message, *, installed=True):
+        super().__init__(message)
+        self.installed = installed
+
+
 class CommandFailed(NetnsError):
     """exec could not run the command (the namespace was entered)."""

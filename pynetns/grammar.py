@@ -89,9 +89,32 @@ VERBS = [
     Verb("delete", "[NAME]", "remove NAME (with -all: every entry), broken ones too"),
     Verb("identify", "[PID]", "print the name of PID's network namespace (default: self)"),
     Verb("pids", "NAME", "print the PIDs of processes in NAME"),
-    Verb("exec", "[NAME] CMD...", "run CMD in NAME (with -all: in every namespace)"),
+    Verb("exec", "[NAME] CMD...", "run CMD in NAME (with -all: in every namespace)", [
+        Option("pid", ["--pid"],
+               "also enter the PID namespace of NAME's oldest process, or of docker:C or "
+               "podman:C, with a /proc of its own: ps and top show the container's "
+               "processes; the host's /proc is not touched", prefix=False)]),
     Verb("monitor", "", "print 'add NAME' / 'delete NAME' as entries appear and go"),
-    Verb("attach", "NAME PID", "name the network namespace of process PID"),
+    Verb("attach", "NAME PID|PATH|[docker:|podman:]CONTAINER",
+         "name the network namespace of process PID, of a namespace file PATH (with a '/'), "
+         "or of a Docker or Podman container by name or ID (a bare name is looked up in "
+         "both engines; one no engine knows is an invalid PID, as in ip). NAME is a bind "
+         "mount: it pins the namespace, which outlives the container. With --symlink it is "
+         "a symlink to /proc/PID/ns/net instead: it pins nothing, dies with the process, "
+         "and prune removes it once that PID is gone or reused", [
+             Option("symlink", ["--symlink"],
+                    "make NAME a symlink to /proc/PID/ns/net rather than a bind mount",
+                    prefix=False),
+             Option("force_host", ["--force"],
+                    "name a --network host container's namespace (the host's own)",
+                    prefix=False),
+             Option("all_containers", ["--all-containers"],
+                    "no NAME: name every running container's namespace after the container "
+                    "(again: only what changed)", prefix=False)]),
+    Verb("prune", "", "remove broken entries only: plain files, dangling symlinks and "
+         "symlinks whose PID now holds another namespace (made by attach --symlink)", [
+             Option("dry_run", ["--dry-run"], "only say what would be removed",
+                    prefix=False)], ip=False),
     Verb("completion", "SHELL", "print the completion script for SHELL: bash, zsh or fish",
          ip=False),
 ]
