@@ -4,8 +4,8 @@ output, messages and exit codes. Both the fast path and click end up in execute(
 import os
 
 from . import grammar, output, store
-from .errors import (CommandFailed, InvalidName, NetlinkError, NetnsError, NotANamespace,
-                     NotFound, UsageError)
+from .errors import (Busy, CommandFailed, InvalidName, NetlinkError, NetnsError,
+                     NotANamespace, NotFound, UsageError)
 from .output import err, out
 
 USAGE = (
@@ -139,10 +139,26 @@ def cmd_delete(inv):
     return 0
 
 
+def cmd_exists(inv):
+    """Exit 0: a network namespace, 1: no such entry, 2: broken (said on stderr), 255: bad
+    usage or could not tell; 1 means nothing but "missing", so scripts can rely on it."""
+    if len(inv.args) != 1:
+        return fail("Usage: pynetns exists NAME", 255)
+    try:
+        return 0 if store.exists(inv.args[0]) else 1
+    except NotANamespace as e:
+        err(str(e))
+        return 2
+    except NetnsError as e:
+        return fail(str(e), 255)
+
+
 def cmd_identify(inv):
     from . import procs
     if len(inv.args) > 1:
         return fail("extra arguments specified")
+    if inv.args == ["self"]:  # the library's name for the default; ip wants digits
+        return fail("Specified string 'self' is not a pid")
     out(procs.identify(inv.args[0] if inv.args else "self") + "\n")
     return 0
 
@@ -325,12 +341,14 @@ HANDLERS = {
     "list": cmd_list, "list-id": cmd_list_id, "help": cmd_help, "add": cmd_add,
     "set": cmd_set, "delete": cmd_delete, "identify": cmd_identify, "pids": cmd_pids,
     "exec": cmd_exec, "monitor": cmd_monitor, "attach": cmd_attach, "prune": cmd_prune,
-    "completion": cmd_completion,
+    "completion": cmd_completion, "exists": cmd_exists,
 }
 
 # Exit codes other than 1: a failed exec setup ends ip with exit(-1); netlink errors are 2.
+# An entry delete cannot remove because it is still mounted (EBUSY) is 3, unlike ip's 1, so
+# that scripts can tell "busy, retry later" from "not there".
 _VERB_RC = {"exec": 255}
-_ERROR_RC = {NetlinkError: 2}
+_ERROR_RC = {NetlinkError: 2, Busy: 3}
 
 
 def resolve(settings, words):
