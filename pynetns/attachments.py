@@ -106,7 +106,7 @@ class Attached:
 
 def _make_symlink(name, target):
     store.check_name(name)
-    store.prepare_run_dir()
+    lock = store.prepare_run_dir()  # held while the entry is made, as by add and attach
     path = store.path_of(name)
     try:
         os.symlink(target, path)
@@ -116,6 +116,8 @@ def _make_symlink(name, target):
     except OSError as e:
         raise SystemCallFailed(f'Cannot create namespace file "{path}": {e.strerror}',
                                name=name, errno=e.errno) from None
+    finally:
+        os.close(lock)
     return path
 
 

@@ -86,7 +86,10 @@ VERBS = [
         Option("exist_ok", ["--exist-ok"], "succeed if NAME already is a network namespace",
                prefix=False)]),
     Verb("set", "NAME NETNSID", "assign an nsid to NAME (NETNSID := auto | POSITIVE-INT)"),
-    Verb("delete", "[NAME]", "remove NAME (with -all: every entry), broken ones too"),
+    Verb("delete", "[NAME]", "remove NAME (with -all: every entry), broken ones too. Exit "
+         "1 if NAME does not exist (ip's message) or cannot be removed; 3 if it is busy "
+         "(still mounted on elsewhere in this mount namespace): NAME is then left as it was "
+         "and the mounts and processes holding it are named"),
     Verb("identify", "[PID]", "print the name of PID's network namespace (default: self)"),
     Verb("pids", "NAME", "print the PIDs of processes in NAME"),
     Verb("exec", "[NAME] CMD...", "run CMD in NAME (with -all: in every namespace)", [
@@ -117,6 +120,9 @@ VERBS = [
                     prefix=False)], ip=False),
     Verb("completion", "SHELL", "print the completion script for SHELL: bash, zsh or fish",
          ip=False),
+    Verb("exists", "NAME", "exit 0 if NAME is a network namespace, 1 if there is no such "
+         "entry, 2 if the entry is broken (said on stderr), 255 on bad usage; prints nothing "
+         "else. Waits for an add or delete of NAME in progress", ip=False),
 ]
 
 # ip accepts `show` and `lst` as list; they are matched right after `list`.

@@ -6,10 +6,11 @@ leaves; every failure after the placeholder exists removes it.
 """
 import os
 
-from . import _sys, ns
+from . import _sys, ns, rundir
 from ._cint import parse_c_int
-from .errors import (Exists, InvalidName, InvalidPid, NotFound, PermissionDenied,
-                     SystemCallFailed)
+from .errors import (Busy, Exists, InvalidName, InvalidPid, NotANamespace, NotFound,
+                     PermissionDenied, SystemCallFailed)
+from .rundir import pause
 
 RUN_DIR = "/run/netns"
 NAME_MAX = 255
@@ -38,27 +39,25 @@ def _failed(cls_default, message, err, name=None):
 
 
 def prepare_run_dir():
-    """Make /run/netns exist and be a shared mount point, as `ip netns add` does."""
+    """Make /run/netns exist and be a shared mount point, as `ip netns add` does.
+
+    Returns a descriptor holding the directory's exclusive lock: the caller keeps it for its
+    whole operation and closes it at the end.
+    """
     try:
         os.mkdir(RUN_DIR, 0o755)
     except FileExistsError:
         pass
     except OSError as e:
         raise _failed(SystemCallFailed, f"mkdir {RUN_DIR} failed", e) from None
+    # Under the lock, parallel first-time adds cannot stack self bind mounts (Debian #949235).
+    lock = rundir.lock(RUN_DIR)
     try:
-        lock = os.open(RUN_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError as e:
-        raise _failed(SystemCallFailed,
-                      f'Cannot open netns runtime directory "{RUN_DIR}"', e) from None
-    try:
-        import fcntl
-        # Parallel first-time adds would otherwise stack self bind mounts (Debian #949235).
-        fcntl.flock(lock, fcntl.LOCK_EX)
         made_mount_point = False
         while True:
             try:
                 _sys.mount("", RUN_DIR, "none", _sys.MS_SHARED | _sys.MS_REC)
-                return
+                return lock
             except OSError as e:
                 if e.errno != 22 or made_mount_point:
                     raise _failed(SystemCallFailed,
@@ -69,59 +68,99 @@ def prepare_run_dir():
                 raise _failed(SystemCallFailed,
                               f"mount --bind {RUN_DIR} {RUN_DIR} failed", e) from None
             made_mount_point = True
-    finally:
-        os.close(lock)  # closing drops the flock
+    except BaseException:
+        os.close(lock)
+        raise
 
 
 def _create_placeholder(name):
+    """The new empty entry, created with O_EXCL (which never follows a planted symlink);
+    returns its descriptor, which the bind mount targets exactly."""
     path = path_of(name)
     try:
-        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0))
+        return os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0)
     except FileExistsError as e:
         raise Exists(f'Cannot create namespace file "{path}": {e.strerror}',
                      name=name, errno=e.errno) from None
     except OSError as e:
         raise _failed(SystemCallFailed, f'Cannot create namespace file "{path}"', e,
                       name) from None
-    return path
 
 
-def _bind_or_remove(source, path, name):
+def _remove_placeholder(name, placeholder):
+    """Unlink our placeholder, but not an entry someone (ip, which takes no lock) put
+    in its place meanwhile."""
+    path = path_of(name)
     try:
-        _sys.mount(source, path, "none", _sys.MS_BIND)
+        if os.path.samestat(os.lstat(path), os.fstat(placeholder)):
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _bind_placeholder(source, placeholder, name, shown_source=None):
+    """Bind source on the placeholder (through its descriptor, so a path swapped meanwhile
+    cannot redirect the mount); on failure remove the placeholder."""
+    try:
+        _sys.mount(source, f"/proc/self/fd/{placeholder}", "none", _sys.MS_BIND)
     except OSError as e:
-        os.unlink(path)
+        _remove_placeholder(name, placeholder)
         raise _failed(NotFound if e.errno == 2 else SystemCallFailed,
-                      f"Bind {source} -> {path} failed", e, name) from None
+                      f"Bind {shown_source or source} -> {path_of(name)} failed", e,
+                      name) from None
 
 
 def add(name, exist_ok=False):
-    """Create a new network namespace and name it. The caller's namespace is unchanged."""
+    """Create a new network namespace and name it. The caller's namespace is unchanged.
+
+    With ``exist_ok``, an existing network namespace of that name is fine (returns False);
+    an existing broken entry is not (NotANamespace).
+    """
     check_name(name)
-    prepare_run_dir()
+    lock = prepare_run_dir()
     try:
-        path = _create_placeholder(name)
-    except Exists:
-        if exist_ok:
+        pause("add:locked")
+        try:
+            placeholder = _create_placeholder(name)
+        except Exists as taken:
+            if not exist_ok:
+                raise
+            try:
+                found = ns.check(path_of(name))
+            except OSError:
+                raise taken from None
+            if not found.ok:
+                raise ns.not_a_namespace(name, found) from None
             return False
-        raise
+        try:
+            pause("add:placeholder")
+            _new_namespace_on(placeholder, name)
+        finally:
+            os.close(placeholder)
+    finally:
+        os.close(lock)
+    return True
+
+
+def _new_namespace_on(placeholder, name):
     self_ns = "/proc/thread-self/ns/net"
     saved = os.open(self_ns, os.O_RDONLY | os.O_CLOEXEC)
     try:
         try:
             _sys.unshare(_sys.CLONE_NEWNET)
         except OSError as e:
-            os.unlink(path)
+            _remove_placeholder(name, placeholder)
             raise _failed(SystemCallFailed,
                           f'Failed to create a new network namespace "{name}"', e,
                           name) from None
         try:
-            _bind_or_remove(self_ns, path, name)
+            pause("add:unshared")
+            _bind_placeholder(self_ns, placeholder, name)
+            pause("add:mounted")
         finally:
             _sys.setns(saved, _sys.CLONE_NEWNET)
     finally:
         os.close(saved)
-    return True
 
 
 def attach(name, pid):
@@ -133,33 +172,121 @@ def attach(name, pid):
 
 
 def bind(name, source):
-    """Bind the namespace file ``source`` on a new entry ``name``."""
+    """Bind the namespace file ``source`` on a new entry ``name``.
+
+    The source is opened once the placeholder exists, and bound through that descriptor: a
+    process exiting meanwhile gives ip's "No such file or directory", and a PID reused
+    meanwhile cannot lend its namespace. A source that is not a network namespace is refused.
+    """
     check_name(name)
-    prepare_run_dir()
-    path = _create_placeholder(name)
-    _bind_or_remove(source, path, name)
-    return path
+    lock = prepare_run_dir()
+    try:
+        pause("attach:locked")
+        placeholder = _create_placeholder(name)
+        try:
+            pause("attach:placeholder")
+            held = _open_source(source, placeholder, name)
+            try:
+                pause("attach:opened")
+                _bind_placeholder(f"/proc/self/fd/{held}", placeholder, name, source)
+                pause("attach:mounted")
+            finally:
+                os.close(held)
+        finally:
+            os.close(placeholder)
+    finally:
+        os.close(lock)
+    return path_of(name)
+
+
+def _open_source(source, placeholder, name):
+    try:
+        held = os.open(source, os.O_PATH | os.O_CLOEXEC)  # O_PATH: a FIFO cannot block us
+        c = ns.check(f"/proc/self/fd/{held}", is_symlink=False)
+    except OSError as e:
+        _remove_placeholder(name, placeholder)
+        raise _failed(NotFound if e.errno == 2 else SystemCallFailed,
+                      f"Bind {source} -> {path_of(name)} failed", e, name) from None
+    if not c.ok:
+        os.close(held)
+        _remove_placeholder(name, placeholder)
+        raise NotANamespace(f"Bind {source} -> {path_of(name)} failed: {source} is "
+                            f"{c.problem}, not a network namespace", name=name,
+                            problem=c.problem)
+    return held
 
 
 def delete(name):
-    """Unmount and remove an entry, healthy or broken, as `ip netns delete` does."""
+    """Unmount and remove an entry, healthy or broken, as `ip netns delete` does, but all or
+    nothing: when the entry cannot be removed its mount is put back, and Busy says what
+    holds it. A symlink entry is removed, never followed (ip unmounts its target).
+    """
     check_name(name)  # the CLI checked already; a library caller must not reach outside
     path = path_of(name)
     try:
-        _sys.umount2(path, _sys.MNT_DETACH)
-    except OSError:
-        pass  # EINVAL: not a mount point (plain file, symlink); the unlink still runs
+        lock = rundir.lock(RUN_DIR)
+    except NotFound as e:
+        raise NotFound(f'Cannot remove namespace file "{path}": {os.strerror(e.errno)}',
+                       name=name, errno=e.errno) from None
     try:
-        try:
-            os.unlink(path)
-        except IsADirectoryError:
-            os.rmdir(path)  # unlike ip: `list` says a stray directory is removed this way
+        pause("delete:locked")
+        _remove_entry(name, path)
+        pause("delete:unlinked")
+    finally:
+        os.close(lock)
+
+
+def _remove_entry(name, path):
+    try:
+        # Keeps what is mounted there reachable, to put it back if the unlink fails.
+        held = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError as e:
         raise NotFound(f'Cannot remove namespace file "{path}": {e.strerror}',
                        name=name, errno=e.errno) from None
-    except OSError as e:
-        raise _failed(SystemCallFailed, f'Cannot remove namespace file "{path}"', e,
-                      name) from None
+    except OSError:
+        held = -1  # the unlink below reports it
+    try:
+        try:
+            _sys.umount2(path, _sys.MNT_DETACH | _sys.UMOUNT_NOFOLLOW)
+            unmount_error = None
+        except OSError as e:
+            unmount_error = e  # EINVAL: not a mount point (plain file, symlink)
+        pause("delete:unmounted")
+        try:
+            try:
+                os.unlink(path)
+            except IsADirectoryError:
+                os.rmdir(path)  # unlike ip: `list` says a stray directory is removed this way
+        except FileNotFoundError as e:
+            raise NotFound(f'Cannot remove namespace file "{path}": {e.strerror}',
+                           name=name, errno=e.errno) from None
+        except OSError as e:
+            raise _not_removed(name, path, e, held, unmount_error) from None
+    finally:
+        if held >= 0:
+            os.close(held)
+
+
+def _not_removed(name, path, err, held, unmount_error):
+    """The error for an entry the unlink refused; puts back the mount we took off."""
+    message = f'Cannot remove namespace file "{path}": {err.strerror}'
+    if err.errno == 16 and unmount_error is not None and unmount_error.errno in (1, 13):
+        return PermissionDenied(f"{message} (it is mounted, and unmounting it failed: "
+                                f"{unmount_error.strerror})", name=name, errno=1)
+    lines = []
+    if err.errno == 16:
+        from . import holders
+        lines = holders.describe(name, RUN_DIR)
+    if unmount_error is None:
+        try:
+            _sys.mount(f"/proc/self/fd/{held}", path, "none", _sys.MS_BIND)
+            lines.append(f'"{name}" was left as it was.')
+        except OSError as e:
+            lines.append(f'"{name}" is unmounted here now; putting its mount back failed: '
+                         f"{e.strerror}")
+    cls = Busy if err.errno == 16 else PermissionDenied if err.errno in (1, 13) else \
+        SystemCallFailed
+    return cls("\n".join([message] + lines), name=name, errno=err.errno)
 
 
 def names():
@@ -195,6 +322,15 @@ class Entry:
 
 def entries(with_nsid=True):
     """Every entry in readdir order, checked; nsids (in the caller's namespace) for good ones."""
+    found = _entries(with_nsid)
+    if all(e.ok for e in found):
+        return found
+    # Maybe an add or delete in progress: look again once it is done.
+    with rundir.settled(RUN_DIR):
+        return _entries(with_nsid)
+
+
+def _entries(with_nsid):
     try:
         scan = list(os.scandir(RUN_DIR))
     except FileNotFoundError:
@@ -225,15 +361,32 @@ def entries(with_nsid=True):
 def open_checked(name):
     """Open a named entry for use; raise NotFound or NotANamespace before anything happens."""
     check_name(name)
-    path = path_of(name)
+    c = _check_entry(name)
+    if not c.ok:
+        # Maybe an add or delete in progress: look again once it is done.
+        with rundir.settled(RUN_DIR):
+            c = _check_entry(name)
+        if not c.ok:
+            raise ns.not_a_namespace(name, c)
+    return c
+
+
+def _check_entry(name):
     try:
-        c = ns.check(path, keep_fd=True)
+        return ns.check(path_of(name), keep_fd=True)
     except FileNotFoundError as e:
         raise NotFound(f'Cannot open network namespace "{name}": {e.strerror}',
                        name=name, errno=e.errno) from None
     except OSError as e:
         raise _failed(SystemCallFailed, f'Cannot open network namespace "{name}"', e,
                       name) from None
-    if not c.ok:
-        raise ns.not_a_namespace(name, c)
-    return c
+
+
+def exists(name):
+    """True if ``name`` is a network namespace, False if there is no such entry; a broken
+    entry raises NotANamespace."""
+    try:
+        os.close(open_checked(name).fd)
+    except NotFound:
+        return False
+    return True
