@@ -1,7 +1,8 @@
 """Shared fixtures: unique names, the CLI runner, a private /run/netns, and a leak check.
 
 Everything here runs as root against the real kernel. Names start with PREFIX so that the
-session-end check can tell the suite's leftovers from other users of /run/netns.
+session-end check can tell the suite's leftovers from other users of /run/netns; PREFIX is
+different in each session, so that two sessions at once do not blame each other.
 """
 import os
 import secrets
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-PREFIX = "pynetns-test-"
+PREFIX = f"pynetns-test-{secrets.token_hex(3)}-"
 RUN_DIR = "/run/netns"
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -92,8 +93,8 @@ def run(argv, *, env=None, input=None, timeout=30):
     return Result(proc)
 
 
-def pynetns(*args, click=False, **kw):
-    env = dict(os.environ)
+def pynetns(*args, click=False, env=None, **kw):
+    env = dict(os.environ if env is None else env)
     if click:
         env["PYNETNS_CLICK"] = "1"
     return run([PYNETNS, *args], env=env, **kw)
