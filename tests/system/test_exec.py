@@ -1,0 +1,155 @@
+"""`exec`: exit status, signals, exec failures, scripts without a shebang, default signal
+dispositions, /etc/netns/NAME binds, and that nothing leaks back to the caller.
+
+ip and pynetns run the same command in the same (suite-named) namespace.
+"""
+import os
+import shutil
+
+import pytest
+
+from conftest import IP, PYNETNS, ip_netns, pynetns, run
+
+
+@pytest.fixture
+def ns(netns_name):
+    assert pynetns("add", netns_name).rc == 0
+    return netns_name
+
+
+def same_exec(ns, *argv, **kw):
+    ip = ip_netns("exec", ns, *argv, **kw)
+    py = pynetns("exec", ns, *argv, **kw)
+    assert py.triple() == ip.triple()
+    return py
+
+
+@pytest.mark.parametrize("status", [0, 1, 7, 127, 255])
+def test_exit_status_passes_through(ns, status):
+    assert same_exec(ns, "sh", "-c", f"exit {status}").rc == status
+
+
+@pytest.mark.parametrize("sig", [1, 9, 15])
+def test_signal_kills_the_tool_itself(ns, sig):
+    # No fork: the signal ends the process we started, so a shell sees 128+N.
+    assert same_exec(ns, "sh", "-c", f"kill -{sig} $$").rc == -sig
+    ip = run(["sh", "-c", f'"$0" netns exec {ns} sh -c "kill -{sig} \\$\\$"; echo $?', IP])
+    py = run(["sh", "-c", f'"$0" exec {ns} sh -c "kill -{sig} \\$\\$"; echo $?', PYNETNS])
+    assert py.triple() == ip.triple()
+    assert py.out == f"{128 + sig}\n".encode()
+
+
+@pytest.mark.parametrize("cmd, reason", [
+    ("nosuchcommand-pynetns", "No such file or directory"),
+    ("/nonexistent/cmd", "No such file or directory"),
+    ("/etc", "Permission denied"),
+    ("", "No such file or directory"),
+])
+def test_exec_failure_message(ns, cmd, reason):
+    r = same_exec(ns, cmd)
+    assert r.triple() == (1, b"", f'exec of "{cmd}" failed: {reason}\n'.encode())
+
+
+def test_exec_replaces_the_process(ns):
+    # No fork: the command's parent is whoever started pynetns (this test process).
+    r = same_exec(ns, "sh", "-c", "echo $PPID")
+    assert r.out == f"{os.getpid()}\n".encode()
+
+
+def test_command_runs_in_the_namespace(ns):
+    inode = os.stat(f"/run/netns/{ns}").st_ino
+    r = same_exec(ns, "stat", "-L", "-c", "%i", "/proc/self/ns/net")
+    assert r.out == f"{inode}\n".encode()
+    assert same_exec(ns, "ls", "/sys/class/net").out == b"lo\n"
+
+
+def test_script_without_shebang(ns, tmp_path):
+    script = tmp_path / "noshebang"
+    script.write_text('echo "args: $0 $*"\nexit 5\n')
+    script.chmod(0o755)
+    r = same_exec(ns, str(script), "x", "y z")
+    assert r.triple() == (5, f"args: {script} x y z\n".encode(), b"")
+    # Found through PATH too, as libc's execvp does.
+    env = dict(os.environ, PATH=f"{tmp_path}:{os.environ['PATH']}")
+    ip = ip_netns("exec", ns, "noshebang", env=env)
+    py = pynetns("exec", ns, "noshebang", env=env)
+    assert py.triple() == ip.triple() == (5, f"args: {script} \n".encode(), b"")
+
+
+def test_not_executable_in_path_is_permission_denied(ns, tmp_path):
+    (tmp_path / "plainfile").write_text("echo no\n")
+    env = dict(os.environ, PATH=f"{tmp_path}:/usr/bin:/bin")
+    ip = ip_netns("exec", ns, "plainfile", env=env)
+    py = pynetns("exec", ns, "plainfile", env=env)
+    assert py.triple() == ip.triple() == (1, b"", b'exec of "plainfile" failed: '
+                                                  b'Permission denied\n')
+
+
+def test_sigpipe_is_default(ns):
+    # With SIGPIPE ignored (Python's default) `yes` would see EPIPE, complain and exit 1.
+    r = same_exec(ns, "bash", "-c", "yes | head -1; echo ${PIPESTATUS[0]}")
+    assert r.triple() == (0, b"y\n141\n", b"")
+
+
+def test_sigxfsz_is_default(ns, tmp_path):
+    argv = ("bash", "-c", f"ulimit -f 1; head -c 8192 /dev/zero >{tmp_path}/big; echo $?")
+    ip = ip_netns("exec", ns, *argv)
+    py = pynetns("exec", ns, *argv)
+    # 128 + SIGXFSZ: killed, not a write error (bash's report names the PID: not compared).
+    assert (py.rc, py.out) == (ip.rc, ip.out) == (0, b"153\n")
+    assert b"File size limit exceeded" in py.err
+
+
+def test_environment_and_cwd_are_kept(ns, tmp_path):
+    env = dict(os.environ, PYNETNS_TEST_VAR="kept")
+    ip = ip_netns("exec", ns, "sh", "-c", "echo $PYNETNS_TEST_VAR; pwd", env=env)
+    py = pynetns("exec", ns, "sh", "-c", "echo $PYNETNS_TEST_VAR; pwd", env=env)
+    assert py.triple() == ip.triple()
+    assert py.out == f"kept\n{os.getcwd()}\n".encode()
+
+
+def test_mounts_do_not_leak_back(ns):
+    with open("/proc/self/mountinfo") as f:
+        before = f.read()
+    same_exec(ns, "sh", "-c", "mount -t tmpfs pynetns-leak /mnt && echo mounted")
+    with open("/proc/self/mountinfo") as f:
+        after = f.read()
+    assert "pynetns-leak" not in after
+    assert after.count(" /sys ") == before.count(" /sys ")
+
+
+@pytest.fixture
+def etc_netns(ns):
+    """/etc/netns/NS/ with a resolv.conf and a file /etc does not have; removed after."""
+    made_parent = not os.path.isdir("/etc/netns")
+    path = f"/etc/netns/{ns}"
+    os.makedirs(path)
+    try:
+        with open(f"{path}/resolv.conf", "w") as f:
+            f.write(f"# resolv.conf for {ns}\nnameserver 192.0.2.53\n")
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        if made_parent:
+            try:
+                os.rmdir("/etc/netns")
+            except OSError:
+                pass  # someone else put something there meanwhile
+
+
+def test_etc_netns_files_are_bound_over_etc(ns, etc_netns):
+    with open("/etc/resolv.conf", "rb") as f:
+        host = f.read()
+    r = same_exec(ns, "cat", "/etc/resolv.conf")
+    assert r.triple() == (0, f"# resolv.conf for {ns}\nnameserver 192.0.2.53\n".encode(), b"")
+    with open("/etc/resolv.conf", "rb") as f:
+        assert f.read() == host
+
+
+def test_etc_netns_bind_failure_is_a_warning(ns, etc_netns):
+    with open(f"{etc_netns}/pynetns-no-such-file", "w") as f:
+        f.write("x\n")
+    r = same_exec(ns, "cat", "/etc/resolv.conf")
+    assert r.rc == 0 and r.out.startswith(b"# resolv.conf for")
+    assert r.err == (f"Bind {etc_netns}/pynetns-no-such-file -> /etc/pynetns-no-such-file "
+                     f"failed: No such file or directory\n").encode()
