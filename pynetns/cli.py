@@ -31,7 +31,7 @@ class _Option(click.Option):
         kwargs = {"metavar": opt.arg} if opt.arg else {"is_flag": True, "default": None}
         super().__init__(_spellings(opt) + [opt.key], help=opt.help,
                          hidden=opt.help.startswith("ignored"), **kwargs)
-        self.shown = opt.names[0] if not opt.prefix else f"{self.opts[0]}, -{opt.names[0]}"
+        self.shown = ", ".join(opt.names) if not opt.prefix else f"{self.opts[0]}, -{opt.names[0]}"
         if opt.arg:
             self.shown += f" {opt.arg}"
 
@@ -118,8 +118,11 @@ def build():
         "pynetns", invoke_without_command=True, no_args_is_help=False,
         params=[_click_option(o) for o in grammar.GLOBALS if o.key != "help"],
         help="Name, enter and inspect Linux network namespaces: a drop-in for `ip netns`.",
-        epilog="ip's other global options (-4, -6, -s, -r, -o, ...) are accepted and "
-               "ignored. Options match by prefix as in ip: -a is -all, -j is -json.",
+        # Every option is named somewhere in --help, the ignored ones here.
+        epilog="ip's other global options are accepted and ignored: "
+               + ", ".join(n for o in grammar.GLOBALS if o.help.startswith("ignored")
+                           for n in o.names)
+               + ". Options match by prefix as in ip: -a is -all, -j is -json.",
         context_settings={"help_option_names": ["--help", "-help"],
                           "ignore_unknown_options": False})
     for verb in grammar.VERBS:

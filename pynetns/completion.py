@@ -179,6 +179,7 @@ def _container_answer(engine):
 
 
 def _name_or_container(cur):
+    """exec --pid's target: a name, docker:CONTAINER or podman:CONTAINER."""
     engine = _engine_prefix(cur)
     return _container_answer(engine) if engine else _words(names())
 
@@ -203,14 +204,16 @@ def _option_value(option, cur):
     return value(cur) if value else Answer()
 
 
-def _arguments(verb, position, cur, every):
-    """The verb's POSITIONth argument (after its options); ``every`` is -all."""
+def _arguments(verb, position, cur, seen):
+    """The verb's POSITIONth argument (after its options); ``seen``: option keys given."""
     name = verb.name
     if name == "exec":
-        if every:
+        if "all" in seen:
             return Answer("command", offset=0)
-        return _name_or_container(cur) if position == 0 else Answer("command", offset=1)
-    if name in ("delete", "pids") and position == 0 and not every:
+        if position > 0:
+            return Answer("command", offset=1)
+        return _name_or_container(cur) if "pid" in seen else _words(names())
+    if name in ("delete", "pids", "exists") and position == 0 and "all" not in seen:
         return _words(names())
     if name == "set":
         return _words(names()) if position == 0 else _words(["auto"] if position == 1 else [])
@@ -278,7 +281,7 @@ def complete(words, index):
     if j == index and cur.startswith("-") and known:
         return Answer("words", [(n, o.help) for o in verb.options
                                 if o.key not in seen for n in o.names])
-    answer = _arguments(verb, index - j, cur, "all" in seen)
+    answer = _arguments(verb, index - j, cur, seen)
     answer.offset += j
     return answer
 
