@@ -107,7 +107,8 @@ def check(path, is_symlink=None, keep_fd=False):
     except OSError:
         kind = None
     if kind != _sys.CLONE_NEWNET:
-        res.problem = f"a {NSTYPE_NAMES.get(kind, 'non-network')} namespace"
+        what = NSTYPE_NAMES.get(kind, "non-network")
+        res.problem = f"{'an' if what == 'IPC' else 'a'} {what} namespace"
     if keep_fd and res.problem is None:
         res.fd = fd
     else:
