@@ -207,16 +207,14 @@ def find(word):
 
 
 def running_everywhere():
-    """Running containers of every engine that answers, and the errors of those that do not
-    although installed."""
-    found, failures = [], []
+    """Running containers of every engine that answers, and the errors of the others."""
+    found, errors = [], []
     for name in ENGINES:
         try:
             found.extend(engine(name).running())
         except EngineUnavailable as e:
-            if e.installed:
-                failures.append(e)
-    return found, failures
+            errors.append(e)
+    return found, errors
 
 
 def network_holder(container, force=False):
@@ -296,6 +294,17 @@ class Pinned:
         self.close()
 
 
+def _sandbox_identity(container):
+    """(dev, ino) of the namespace at the container's SandboxKey; None when this mount
+    namespace sees none there (no key, a file without its mount, or nothing)."""
+    from .ns import nsfs_device
+    try:
+        st = os.stat(container.sandbox_key) if container.sandbox_key else None
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if st and st.st_dev == nsfs_device() else None
+
+
 def pin(container, pid_ns=False):
     """Pin the container's process and open its namespaces, after proving they are the
     container's: the network namespace is the one at its SandboxKey or, without one, the
@@ -307,12 +316,9 @@ def pin(container, pid_ns=False):
     except OSError:
         raise gone from None
     try:
-        try:
-            expected = os.stat(container.sandbox_key) if container.sandbox_key else None
-        except OSError:
-            expected = None
+        expected = _sandbox_identity(container)
         if expected is not None:
-            ok = (expected.st_dev, expected.st_ino) == pinned.identity
+            ok = expected == pinned.identity
         else:
             try:
                 ok = container.id in pinned.cgroups()

@@ -50,7 +50,8 @@ class _Owners:
         if self.by_identity is None:
             found, errors = containers.running_everywhere()
             for e in errors:
-                self.warn(e)
+                if e.installed:
+                    self.warn(e)
             self.by_identity = {}
             for c in sorted(found, key=lambda c: c.shares_with is not None):
                 self.by_identity.setdefault(_identity_of_pid(c.pid), c)
