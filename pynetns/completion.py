@@ -58,24 +58,29 @@ def names():
 KTHREADD = 2
 
 
-def pids():
-    """(PID, command name) of every user process, in PID order.
+def pids(prefix=""):
+    """(PID, command name) of the user processes whose PID starts with ``prefix``.
 
     Kernel threads (kthreadd and its children) all sit in the initial namespace: naming
-    one is never what the user is after.
+    one is never what the user is after. Reading /proc/PID/stat is most of the cost on a
+    busy host, so only the PIDs the typed prefix still allows are read.
     """
     found = []
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+        if not entry.isdigit() or not entry.startswith(prefix):
             continue
         try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
+            fd = os.open(f"/proc/{entry}/stat", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                stat = os.read(fd, 1024)
+            finally:
+                os.close(fd)
         except OSError:
             continue  # gone since listdir
         # "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
-        comm = stat[stat.find(b"(") + 1:stat.rfind(b")")].decode("utf-8", "replace")
-        ppid = int(stat[stat.rfind(b")") + 2:].split()[1])
+        end = stat.rfind(b")")
+        comm = stat[stat.find(b"(") + 1:end].decode("utf-8", "replace")
+        ppid = int(stat[end + 2:].split()[1])
         pid = int(entry)
         if pid != KTHREADD and ppid != KTHREADD:
             found.append((pid, comm))
@@ -191,11 +196,11 @@ def _process(cur):
         return _container_answer(engine)
     if cur.startswith(("/", ".")):
         return Answer("files")
-    return Answer("words", pids() + [(f"{e}:", f"a {e} container") for e in ENGINES])
+    return Answer("words", pids(cur) + [(f"{e}:", f"a {e} container") for e in ENGINES])
 
 
 # What an option's value is, by its metavar in grammar.py.
-_VALUES = {"NAME": lambda cur: _words(names()), "PID": lambda cur: Answer("words", pids()),
+_VALUES = {"NAME": lambda cur: _words(names()), "PID": lambda cur: Answer("words", pids(cur)),
            "FILE": lambda cur: Answer("files")}
 
 
@@ -216,9 +221,9 @@ def _arguments(verb, position, cur, seen):
     if name in ("delete", "pids", "exists") and position == 0 and "all" not in seen:
         return _words(names())
     if name == "set":
-        return _words(names()) if position == 0 else _words(["auto"] if position == 1 else [])
+        return _words(names() if position == 0 else ["auto"] if position == 1 else [])
     if name == "identify" and position == 0:
-        return Answer("words", pids())
+        return Answer("words", pids(cur))
     if name == "attach" and position == 1:
         return _process(cur)
     if name == "list-id" and position % 2 == 0:
@@ -290,9 +295,9 @@ def main(argv):
     """`pynetns __complete INDEX WORD...`; never fails loudly, a TAB press is no place for it."""
     try:
         index = int(argv[0])
-        answer = complete(argv[1:], index) if index >= 0 else Answer()
     except (IndexError, ValueError):
-        answer = Answer()
+        index = -1
+    answer = complete(argv[1:], index) if index >= 0 else Answer()
     out("".join(line + "\n" for line in answer.lines()))
     return 0
 
