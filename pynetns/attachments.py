@@ -8,7 +8,7 @@ a symlink whose PID was reused by a process in another namespace looks perfectly
 import json
 import os
 
-from . import containers, ns, store
+from . import containers, ns, rundir, store
 from ._cint import parse_c_int
 from .errors import (ContainerError, Exists, InvalidPid, NetnsError, NoSuchContainer,
                      NotANamespace, NotFound, SystemCallFailed)
@@ -335,24 +335,32 @@ def prune(dry_run=False):
     now = time.time()
     records = Records()
     results = []
-    for entry in store.entries(with_nsid=False):
-        found = _prunable(entry, records)
-        if not found:
-            continue
-        problem, st = found
-        result = Pruned(entry.name, problem)
-        results.append(result)
-        if not entry.checked.symlink and now - st.st_mtime < GRACE:
-            result.reason = "made just now: an add may be in progress"
-        elif not dry_run:
-            try:
-                if os.lstat(entry.checked.path).st_ino != st.st_ino:
-                    raise FileNotFoundError(2, "replaced meanwhile")
-                os.unlink(entry.checked.path)  # EBUSY if an add mounted on it meanwhile
-                records.drop(entry.name)
-                result.removed = True
-            except OSError as e:
-                result.reason = e.strerror
+    found_entries = store.entries(with_nsid=False)
+    # Removing takes the writers' lock: no pynetns add is half-way meanwhile, and a
+    # /run/netns replaced by a symlink is refused rather than followed.
+    lock = rundir.lock(store.RUN_DIR) if found_entries and not dry_run else -1
+    try:
+        for entry in found_entries:
+            found = _prunable(entry, records)
+            if not found:
+                continue
+            problem, st = found
+            result = Pruned(entry.name, problem)
+            results.append(result)
+            if not entry.checked.symlink and now - st.st_mtime < GRACE:
+                result.reason = "made just now: an add may be in progress"
+            elif not dry_run:
+                try:
+                    if os.lstat(entry.checked.path).st_ino != st.st_ino:
+                        raise FileNotFoundError(2, "replaced meanwhile")
+                    os.unlink(entry.checked.path)  # EBUSY if an add mounted on it meanwhile
+                    records.drop(entry.name)
+                    result.removed = True
+                except OSError as e:
+                    result.reason = e.strerror
+    finally:
+        if lock >= 0:
+            os.close(lock)
     if not dry_run:
         records.drop_stale(now)
     return results

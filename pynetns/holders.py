@@ -102,9 +102,11 @@ def describe(name, run_dir):
         if root.startswith("net:[") and root not in roots:
             roots.append(root)
     groups = _mount_namespaces() if roots else {}
+    entry = f"{run_dir}/{name}"
     for root in roots:
         for mnt, pids in groups.items():
-            points = _points_in(pids, root) if mnt != here else []
+            # Copies on the entry itself go with it; mounts elsewhere keep the namespace.
+            points = [p for p in _points_in(pids, root) if p != entry] if mnt != here else []
             if points:
                 lines.append(f"{root} is also mounted at {', '.join(points)} in mount "
                              f"namespace {mnt} ({_some(pids)})")

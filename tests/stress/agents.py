@@ -5,6 +5,7 @@
     agents.py setup-race CONFIG       first-time set-up of /run/netns racing with itself
     agents.py crash CONFIG            stop pynetns at a step (PYNETNS_TEST_PAUSE), then
                                       kill -9 it, or let the attach target exit and go on
+    agents.py snapshot CONFIG         stat, content digests and mounts, to compare later
 
 The state is judged independently of pynetns (stat, the NS_GET_NSTYPE ioctl, mountinfo),
 so a pynetns bug cannot hide itself.
@@ -249,9 +250,40 @@ def crash(cfg):
             "target_ino": target_ino, "state": state()}
 
 
+def snapshot(cfg):
+    """What must not change: lstat and stat of each path (atime aside), a digest of each
+    regular file (read only), and the mounts on /run and on those paths."""
+    import hashlib
+    files = {}
+    for path in cfg["paths"]:
+        row = []
+        for look in (os.lstat, os.stat):
+            try:
+                st = look(path)
+            except OSError as e:
+                row.append(e.errno)
+                continue
+            if st.st_dev == os.stat("/proc/self/ns/net").st_dev:
+                row.append([st.st_dev, st.st_ino, st.st_mode])  # nsfs makes up the times
+                continue
+            row.append([st.st_dev, st.st_ino, st.st_mode, st.st_nlink, st.st_size,
+                        st.st_mtime_ns, st.st_ctime_ns])
+            if look is os.stat and stat.S_ISREG(st.st_mode):
+                with open(path, "rb") as f:
+                    row.append(hashlib.sha256(f.read()).hexdigest())
+        files[path] = row
+    # Only the world's mounts and those on the paths given: the host's own may go at any
+    # time (an unlink there detaches the copies here too).
+    ours = {r["id"] for r in world_mounts()}
+    watched = {os.fsencode(p) for p in cfg["paths"]}
+    table = [[r["id"], b64(r["point"]), r["fstype"].decode(), b64(r["root"])]
+             for r in mounts() if r["id"] in ours or r["point"] in watched]
+    return {"files": files, "mounts": table}
+
+
 if __name__ == "__main__":
     verb = sys.argv[1]
     config = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
     result = {"state": lambda c: state(), "race": race, "setup-race": setup_race,
-              "crash": crash}[verb](config)
+              "crash": crash, "snapshot": snapshot}[verb](config)
     sys.stdout.write(json.dumps(result))

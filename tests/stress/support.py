@@ -64,3 +64,17 @@ def assert_clean(st, expected=()):
 
 def no_traceback(result):
     assert b"Traceback" not in result.err, result.err.decode(errors="replace")
+
+
+def changes(before, after):
+    """What differs between two snapshots (agents.py snapshot), readably."""
+    import base64
+    diff = [f"{p}: {before['files'][p]} -> {after['files'].get(p)}"
+            for p in before["files"] if before["files"][p] != after["files"].get(p)]
+
+    def shown(rows):
+        return {(r[0], base64.b64decode(r[1]).decode(errors="replace"), r[2]) for r in rows}
+    was, now = shown(before["mounts"]), shown(after["mounts"])
+    diff += [f"unmounted: {m}" for m in sorted(was - now)]
+    diff += [f"mounted: {m}" for m in sorted(now - was)]
+    return diff
