@@ -4,6 +4,12 @@
 # `pynetns __complete INDEX WORD...`, which reads pynetns's own grammar; this file only
 # turns its answer into COMPREPLY.
 
+# Sourced by hand into a shell that has not loaded bash-completion: load it.
+if ! declare -F _init_completion >/dev/null &&
+    [[ -r /usr/share/bash-completion/bash_completion ]]; then
+    . /usr/share/bash-completion/bash_completion
+fi
+
 _pynetns()
 {
     local cur prev words cword
