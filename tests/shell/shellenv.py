@@ -7,7 +7,6 @@ Each shell loads the completion file from where `pip install` put it under sys.p
 """
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -234,7 +233,3 @@ def complete(world, shell, line, env=None, load="installed"):
     assert r.returncode == 0, (shell, line, r.stderr)
     values = [v.split("\t", 1)[0] for v in r.stdout.splitlines() if v]
     return sorted(dict.fromkeys(values))
-
-
-def have(tool):
-    return shutil.which(tool) is not None

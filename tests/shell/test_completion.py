@@ -187,3 +187,26 @@ def test_fast_with_100_namespaces():
     count, *times = r.out.decode().split()
     assert count == "100"
     assert statistics.median(int(t) for t in times) < 100
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("engine", ["docker", "podman"])
+def test_real_engine_containers(engine):
+    """The running containers of a real engine, by name, and nothing when stopped."""
+    from engines.support import Engine, require
+    require(engine)
+    e = Engine(engine)
+    try:
+        name = e.start("compl")
+        word = f"{engine}:{name[:-3]}"
+        r = subprocess.run([PYNETNS, "__complete", "2", "attach", "x", word],
+                           capture_output=True, text=True, timeout=30)
+        offered = [line.split("\t")[0] for line in r.stdout.splitlines()[1:]]
+        assert (r.returncode, r.stderr) == (0, "")
+        assert [c for c in offered if c.startswith(word)] == [f"{engine}:{name}"]
+        e.stop(name)
+        r = subprocess.run([PYNETNS, "__complete", "2", "attach", "x", word],
+                           capture_output=True, text=True, timeout=30)
+        assert f"{engine}:{name}" not in r.stdout
+    finally:
+        e.remove_all()
