@@ -290,7 +290,7 @@ def _exec_pid(inv):
         return fail("No command specified")
     from . import pidns
     output.flush()
-    return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed)
+    return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed, _warn)
 
 
 def cmd_exec(inv, batch=False):

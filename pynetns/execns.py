@@ -66,6 +66,12 @@ def switch(name, warn):
     ``warn`` receives non-fatal messages (a failed /etc bind), as `ip` prints them.
     """
     _setns(name)
+    isolate(name, warn)
+
+
+def isolate(name, warn):
+    """Give this thread a private mount namespace, a slave of its current one, with /sys of
+    its current network namespace and the files of /etc/netns/NAME over /etc."""
     try:
         _sys.unshare(_sys.CLONE_NEWNS)
     except OSError as e:

@@ -61,26 +61,21 @@ def _enter(pinned):
                                    f"failed: {e.strerror}", errno=e.errno) from None
 
 
-def _private_mounts(label):
-    """In the child: own mount namespace, then the target's sysfs and proc."""
-    steps = (("unshare failed", lambda: _sys.unshare(_sys.CLONE_NEWNS)),
-             ('"mount --make-rslave /" failed',
-              lambda: _sys.mount("", "/", "none", _sys.MS_SLAVE | _sys.MS_REC)),
-             ("mount of /proc failed",
-              lambda: _sys.mount("proc", "/proc", "proc",
-                                 _sys.MS_NOSUID | _sys.MS_NODEV | _sys.MS_NOEXEC)))
-    for message, step in steps:
-        try:
-            step()
-        except OSError as e:
-            raise SystemCallFailed(f"{message}: {e.strerror}", errno=e.errno) from None
-    execns._remount_sys(label)
+def _private_mounts(target, warn):
+    """In the child: what exec does for an entry (mount namespace, /sys, /etc/netns
+    files), and a proc of the PID namespace the child was born in."""
+    execns.isolate(target, warn)
+    try:
+        _sys.mount("proc", "/proc", "proc", _sys.MS_NOSUID | _sys.MS_NODEV | _sys.MS_NOEXEC)
+    except OSError as e:
+        raise SystemCallFailed(f"mount of /proc failed: {e.strerror}", errno=e.errno) from None
 
 
-def run(target, argv, child_failed):
+def run(target, argv, child_failed, warn):
     """Run ``argv`` in ``target``'s network and PID namespaces; returns its exit status
     (128+N when killed by signal N). ``child_failed(error)`` reports a failure in the
-    child, after the fork, and returns the exit status for it."""
+    child, after the fork, and returns the exit status for it; ``warn`` gets exec's
+    non-fatal messages."""
     with pin_target(target) as pinned:
         _enter(pinned)
     try:
@@ -91,7 +86,7 @@ def run(target, argv, child_failed):
     if pid == 0:
         rc = 1
         try:
-            _private_mounts(target)
+            _private_mounts(target, warn)
             execns.execvp(argv)
         except Exception as e:
             rc = child_failed(e)

@@ -1,7 +1,9 @@
 """attach: containers by name and ID, namespace files, --symlink, and the errors."""
 import os
 import socket
+import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -146,3 +148,25 @@ def test_existing_name(docker, netns_name):
         r = cli("attach", *extra, netns_name, f"docker:{c}")
         assert r.triple() == (1, b"", f'Cannot create namespace file "{RUN_DIR}/{netns_name}": '
                                       "File exists\n".encode())
+
+
+def test_pid_with_pynetns_options(netns_name):
+    """A PID with --symlink: pinned and checked like a container's process."""
+    sleeper = subprocess.Popen(["unshare", "-n", "sleep", "60"])
+    try:
+        want = f"/proc/{sleeper.pid}/ns/net"
+        for _ in range(100):  # until unshare has made its namespace
+            if identity(want) != identity("/proc/self/ns/net"):
+                break
+            time.sleep(0.01)
+        assert cli("attach", "--symlink", netns_name, str(sleeper.pid)).triple() == (0, b"", b"")
+        assert os.readlink(f"{RUN_DIR}/{netns_name}") == want
+        assert identity(f"{RUN_DIR}/{netns_name}") == identity(want)
+        other = netns_name.another()
+        assert cli("attach", "--force", other, str(sleeper.pid)).triple() == (0, b"", b"")
+        assert is_mount(f"{RUN_DIR}/{other}") and identity(f"{RUN_DIR}/{other}") == identity(want)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    r = cli("attach", "--symlink", netns_name.another(), str(sleeper.pid))
+    assert r.rc == 1 and b"No such process" in r.err

@@ -173,3 +173,12 @@ def test_all_containers_without_engines(private):
                 env={"PATH": "/nonexistent", "DOCKER_HOST": "unix:///nonexistent.sock"})
     assert r.rc == 1 and r.out == b"" and r.err.count(b"\n") == 1
     assert r.err.startswith(b"no container engine answers: docker: cannot connect")
+
+
+def test_all_containers_as_symlinks(docker, private):
+    names = [docker.start("alllink"), docker.start("alllink")]
+    r = private("-j", "attach", "--all-containers", "--symlink")
+    assert {o["name"]: o["action"] for o in json.loads(r.out) if o["name"] in names} == \
+        dict.fromkeys(names, "attached")
+    for name in names:
+        assert os.readlink(private.path(name)) == f"/proc/{docker.pid(name)}/ns/net"
