@@ -9,6 +9,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,24 @@ class _Namer(str):
 
     def another(self, tag=""):
         return self._make(tag)
+
+
+@pytest.fixture
+def netns_holder():
+    """A process sleeping in a new network namespace of its own (killed after the test)."""
+    proc = subprocess.Popen(["unshare", "-n", "sleep", "60"])
+    try:
+        path = f"/proc/{proc.pid}/ns/net"
+        for _ in range(1000):  # until unshare has moved it
+            if os.stat(path).st_ino != os.stat("/proc/self/ns/net").st_ino:
+                break
+            time.sleep(0.005)
+        else:
+            raise AssertionError("unshare -n did not start")
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 class Result:

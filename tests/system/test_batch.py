@@ -50,7 +50,8 @@ CASES = {
     "too many arguments": "netns add c" + " x" * 600 + "\n",
     "object prefixes": "net add c\nnetn add d\nnetns add e\n",
     "list": "netns list\nnetns add c\nnetns list\nnetns\n",
-    "exec output order": "netns exec a echo one\nnetns list\nnetns exec b sh -c 'echo two; echo err >&2'\n",
+    "exec output order": ("netns exec a echo one\nnetns list\n"
+                          "netns exec b sh -c 'echo two; echo err >&2'\n"),
     "exec status": "netns exec a sh -c 'exit 3'\nnetns add c\n",
     "exec killed": "netns exec a sh -c 'kill -9 $$'\nnetns add c\n",
     "exec of missing command": "netns exec a nosuchcommand\nnetns add c\n",

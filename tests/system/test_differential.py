@@ -13,6 +13,9 @@ BASE = "$IP netns add a\n$IP netns add b\n$IP netns set b 7\n"
 # /run/netns absent altogether (the tmpfs over /run hides the real one).
 NO_RUN_DIR = "umount /run/netns\nmount -t tmpfs tmpfs /run\n"
 LONG = "n" * 256
+# Names with bytes ip writes raw: not UTF-8, control characters, a newline.
+AWKWARD = BASE + "".join(f'$IP netns add "$(printf \'{n}\')"\n'
+                         for n in ("bad-\\377", "ctl-\\001", "nl-\\nx", "bs-\\bx"))
 
 
 def case(*args, globals=(), setup=BASE, **kw):
@@ -46,6 +49,7 @@ LIST = [
     case("list", globals=("-j",), setup=NO_RUN_DIR),
     case("list", globals=("-j", "-p"),
          setup=BASE + "$IP netns add 'q\"uo\\\\te\tnl'\n$IP netns set 'q\"uo\\\\te\tnl' 3\n"),
+    case("list", globals=("-j",), setup=AWKWARD), case("list", setup=AWKWARD),
 ]
 
 LIST_ID = [

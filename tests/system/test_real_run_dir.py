@@ -50,26 +50,18 @@ def test_add_then_add_again(netns_name):
     assert again.rc == 1 and b"File exists" in again.err
 
 
-def test_attach_and_identify(netns_name):
+def test_attach_and_identify(netns_name, netns_holder):
     other = netns_name.another()
-    holder = subprocess.Popen(["unshare", "-n", "sleep", "30"])
-    try:
-        pid = str(holder.pid)
-        for _ in range(200):  # until unshare has moved into its new namespace
-            if os.stat(f"/proc/{pid}/ns/net").st_ino != os.stat("/proc/self/ns/net").st_ino:
-                break
-        assert same("attach", other, netns_name, pid).triple() == (0, b"", b"")
-        target = os.stat(f"/proc/{pid}/ns/net")
-        for name in (netns_name, other):
-            st = os.stat(f"{RUN_DIR}/{name}")
-            assert (st.st_dev, st.st_ino) == (target.st_dev, target.st_ino)
-        # Two names for one namespace: both tools print the last one in readdir order.
-        ours = pynetns("identify", pid)
-        assert ours.triple() == ip_netns("identify", pid).triple()
-        assert ours.out.strip() in (netns_name.encode(), other.encode())
-    finally:
-        holder.kill()
-        holder.wait()
+    pid = str(netns_holder.pid)
+    assert same("attach", other, netns_name, pid).triple() == (0, b"", b"")
+    target = os.stat(f"/proc/{pid}/ns/net")
+    for name in (netns_name, other):
+        st = os.stat(f"{RUN_DIR}/{name}")
+        assert (st.st_dev, st.st_ino) == (target.st_dev, target.st_ino)
+    # Two names for one namespace: both tools print the last one in readdir order.
+    ours = pynetns("identify", pid)
+    assert ours.triple() == ip_netns("identify", pid).triple()
+    assert ours.out.strip() in (netns_name.encode(), other.encode())
 
 
 def test_attach_errors_leave_nothing(netns_name):
