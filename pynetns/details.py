@@ -6,34 +6,29 @@ the entry was attached from (its record) or else a running container in that nam
 """
 import os
 
-from . import attachments, containers, output
+from . import attachments, containers, ns, output
 from .errors import ContainerError, NoSuchContainer
 from .output import err, out
+
+
+def _identity_of_pid(pid):
+    try:
+        return ns.identity(f"/proc/{pid}/ns/net")
+    except OSError:
+        return None  # gone
 
 
 def _pids_by_identity():
     """(dev, ino) of a network namespace → PIDs in it, in one pass over /proc."""
     found = {}
     for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                st = os.stat(f"/proc/{pid}/ns/net")
-            except OSError:
-                continue
-            found.setdefault((st.st_dev, st.st_ino), []).append(int(pid))
+        if pid.isdigit() and (identity := _identity_of_pid(pid)):
+            found.setdefault(identity, []).append(int(pid))
     return found
 
 
-def _identity_of_pid(pid):
-    try:
-        st = os.stat(f"/proc/{pid}/ns/net")
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
 class _Owners:
-    """Engine answers, asked at most once per engine and container."""
+    """What the engines say about owners; running containers are listed once, when needed."""
 
     def __init__(self):
         self.by_identity = None

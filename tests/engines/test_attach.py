@@ -170,3 +170,21 @@ def test_pid_with_pynetns_options(netns_name):
         sleeper.wait()
     r = cli("attach", "--symlink", netns_name.another(), str(sleeper.pid))
     assert r.rc == 1 and b"No such process" in r.err
+
+
+def test_podman_through_container_host(podman, netns_name, tmp_path):
+    """With CONTAINER_HOST, Podman is asked through its API socket (its CLI's remote mode)."""
+    c = podman.start("remote", network="none")
+    sock = tmp_path / "podman.sock"
+    service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{sock}"])
+    try:
+        for _ in range(200):
+            if sock.is_socket():
+                break
+            time.sleep(0.05)
+        r = cli("attach", netns_name, f"podman:{c}", env={"CONTAINER_HOST": f"unix://{sock}"})
+        assert r.triple() == (0, b"", b"")
+        assert identity(f"{RUN_DIR}/{netns_name}") == identity(f"/proc/{podman.pid(c)}/ns/net")
+    finally:
+        service.terminate()
+        service.wait()
