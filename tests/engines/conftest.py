@@ -14,7 +14,7 @@ import pytest
 
 from conftest import PREFIX
 
-from .support import Engine, PrivateRunDir, require
+from .support import LABEL, Engine, PrivateRunDir, ready, require
 
 RECORDS = "/run/pynetns/records"
 
@@ -41,6 +41,23 @@ def podman():
 @pytest.fixture(params=["docker", "podman"])
 def engine(request):
     yield from _engine(request.param)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_containers_left():
+    """After the session: every container the tests made was removed (they are removed here
+    if not, and the session fails)."""
+    yield
+    left = {}
+    for name in ("docker", "podman"):
+        if ready(name):
+            e = Engine(name)
+            e.made = [n for n in e("ps", "-a", "--filter", f"label={LABEL}", "--format",
+                                   "{{.Names}}").split() if n.startswith(PREFIX)]
+            e.remove_all()
+            if e.made:
+                left[name] = e.made
+    assert not left, f"tests left containers: {left}"
 
 
 @pytest.fixture(autouse=True)

@@ -34,6 +34,11 @@ def _bring_up():
     return proc.returncode == 0, (lines or ["no output"])[-1]
 
 
+def ready(engine):
+    """Whether ``engine`` was found usable (False when not asked about yet)."""
+    return _ready.get(engine, (False,))[0]
+
+
 def require(engine):
     """Skip (or fail under CI) unless ``engine`` is installed, running and has the image."""
     if engine not in _ready:
@@ -95,8 +100,10 @@ class Engine:
         self("rm", "-f", *(["-t", "0"] if self.name == "podman" else []), *names, check=check)
 
     def remove_all(self):
-        if self.made:  # newest first: podman refuses to remove a container others depend on
-            self.remove(*reversed(self.made), check=False)
+        # One at a time, newest first: podman removes the containers of one command in
+        # parallel and refuses one that another (--network container:) still depends on.
+        for name in reversed(self.made):
+            self.remove(name, check=False)
 
 
 def cli(*args, env=None, timeout=60, ns_pid=None):
