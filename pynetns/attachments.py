@@ -224,8 +224,7 @@ class Outcome:
         return self.container.name
 
     def as_json(self):
-        item = {"name": self.name, **{k: v for k, v in self.container.as_json().items()
-                                       if k != "name"}, "action": self.action}
+        item = {**self.container.as_json(), "action": self.action}
         if self.reason:
             item["reason"] = self.reason
         return item
