@@ -4,14 +4,13 @@ import re
 
 from conftest import IP, PYNETNS
 
-from .support import assert_clean, count, key, no_traceback, state
+from .support import assert_clean, key, no_traceback, state
 
 BUSY = 3
 
 
 def busy_delete(world, name):
     r = world.run([PYNETNS, "delete", name])
-    count("operations done")
     no_traceback(r)
     assert r.rc == BUSY, r
     lines = r.err.decode().splitlines()

@@ -100,6 +100,8 @@ def _serve():
             rc, out, err = p.returncode, p.stdout, p.stderr
         except subprocess.TimeoutExpired as e:
             rc, out, err, timed_out = -9, e.stdout or b"", e.stderr or b"", True
+        except OSError as e:  # as a shell says it, and the world goes on
+            rc, out, err = 127, b"", f"{argv[0]!r}: {e.strerror}\n".encode()
         reply = {"rc": rc, "out": _b64(out), "err": _b64(err), "timed_out": timed_out}
         sys.stdout.buffer.write(json.dumps(reply).encode() + b"\n")
         sys.stdout.buffer.flush()
