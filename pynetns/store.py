@@ -174,9 +174,11 @@ def attach(name, pid):
 def bind(name, source):
     """Bind the namespace file ``source`` on a new entry ``name``.
 
-    The source is opened once the placeholder exists, and bound through that descriptor: a
-    process exiting meanwhile gives ip's "No such file or directory", and a PID reused
-    meanwhile cannot lend its namespace. A source that is not a network namespace is refused.
+    The source is opened once the placeholder exists (ip's order of errors) and bound
+    through that descriptor, so what is bound is what was checked: a process that exits
+    before the open gives ip's "No such file or directory"; one that exits after it leaves
+    its namespace named, kept alive by the mount. A source that is not a network namespace
+    is refused.
     """
     check_name(name)
     lock = prepare_run_dir()
@@ -200,20 +202,24 @@ def bind(name, source):
 
 
 def _open_source(source, placeholder, name):
+    """The source, opened (O_PATH: a FIFO cannot block us) and checked to be a network
+    namespace; otherwise the placeholder is removed and the error raised."""
+    held = -1
     try:
-        held = os.open(source, os.O_PATH | os.O_CLOEXEC)  # O_PATH: a FIFO cannot block us
+        held = os.open(source, os.O_PATH | os.O_CLOEXEC)
         c = ns.check(f"/proc/self/fd/{held}", is_symlink=False)
+        if c.ok:
+            return held
+        error = NotANamespace(f"Bind {source} -> {path_of(name)} failed: {source} is "
+                              f"{c.problem}, not a network namespace", name=name,
+                              problem=c.problem)
     except OSError as e:
-        _remove_placeholder(name, placeholder)
-        raise _failed(NotFound if e.errno == 2 else SystemCallFailed,
-                      f"Bind {source} -> {path_of(name)} failed", e, name) from None
-    if not c.ok:
+        error = _failed(NotFound if e.errno == 2 else SystemCallFailed,
+                        f"Bind {source} -> {path_of(name)} failed", e, name)
+    if held >= 0:
         os.close(held)
-        _remove_placeholder(name, placeholder)
-        raise NotANamespace(f"Bind {source} -> {path_of(name)} failed: {source} is "
-                            f"{c.problem}, not a network namespace", name=name,
-                            problem=c.problem)
-    return held
+    _remove_placeholder(name, placeholder)
+    raise error
 
 
 def delete(name):

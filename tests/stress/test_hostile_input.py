@@ -123,20 +123,31 @@ for n in bad:
             out[f"{n!r} {what}"] = "InvalidName"
         except Exception as e:
             out[f"{n!r} {what}"] = f"{type(e).__name__}: {e}"
+# bind() takes network namespaces only, and never opens (so never blocks on) a FIFO.
+os.mkfifo("/run/fifo")
+refused = {}
+for source in ("/proc/self/ns/uts", "/run/fifo", "/etc/hostname"):
+    try:
+        pynetns.bind("b", source)
+        refused[source] = "accepted"
+    except pynetns.NotANamespace as e:
+        refused[source] = e.problem
 # A name that is not UTF-8 arrives as os.fsdecode gives it: it is kept byte for byte.
 odd = os.fsdecode(b"\xff\xfe-odd")
 pynetns.add(odd)
 out["odd listed"] = [os.fsencode(e.name).hex() for e in pynetns.entries()]
 out["odd exists"] = store.exists(odd)
 pynetns.delete(odd)
-print(json.dumps(out))
+print(json.dumps([out, refused]))
 """
 
 
 def test_library_rejects_nul_and_other_invalid_names(shared_world):
-    r = shared_world.py(LIBRARY_CHECK)
+    r = shared_world.py(LIBRARY_CHECK, timeout=20)
     no_traceback(r)
-    out = json.loads(r.out)
+    out, refused = json.loads(r.out)
+    assert refused == {"/proc/self/ns/uts": "a UTS namespace", "/run/fifo": "a FIFO",
+                       "/etc/hostname": "a plain file"}
     odd = out.pop("odd listed"), out.pop("odd exists")
     count("bad inputs tried", len(out))
     assert {k: v for k, v in out.items() if v != "InvalidName"} == {}
