@@ -134,8 +134,8 @@ def _api_address(url):
 
 def _from_api(url):
     address = _api_address(url)
-    if address is None:
-        return None
+    if address is None or isinstance(address, str) and not os.path.exists(address):
+        return None  # no engine here: not even worth loading the socket module
     listing = _http_get_json(address, "/containers/json")
     if not isinstance(listing, list):
         return None
