@@ -180,12 +180,18 @@ class Socket:
 
 
 def get_nsids(fds):
-    """The nsid of each namespace fd in the caller's namespace (None when unassigned).
+    """The nsid of each namespace fd in the caller's namespace (None when unassigned)."""
+    return [nsid for nsid, _ in nsid_replies(fds)]
+
+
+def nsid_replies(fds):
+    """(nsid or None, errno or 0) for each namespace fd, in the caller's namespace. The
+    kernel refuses (EINVAL) an fd of another namespace type.
 
     Requests go out in chunks of one datagram each, so 5,000 names cost a few dozen
     round trips instead of 5,000.
     """
-    result = [None] * len(fds)
+    result = [(None, 0)] * len(fds)
     with Socket() as s:
         for start in range(0, len(fds), CHUNK):
             base = s.seq + 1
@@ -199,8 +205,8 @@ def get_nsids(fds):
             for reply in s.replies():
                 index = reply.seq - base
                 if 0 <= index < count:
-                    if reply.nsid is not None and reply.nsid >= 0:
-                        result[start + index] = reply.nsid
+                    nsid = reply.nsid if reply.nsid is not None and reply.nsid >= 0 else None
+                    result[start + index] = nsid, reply.error
                     pending -= 1
                     if not pending:
                         break

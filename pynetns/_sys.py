@@ -24,6 +24,7 @@ MS_PRIVATE = 1 << 18
 MS_SLAVE = 1 << 19
 MS_SHARED = 1 << 20
 MNT_DETACH = 2
+LOCK_EX = 2
 UMOUNT_NOFOLLOW = 8
 
 IN_CREATE = 0x100
@@ -104,3 +105,18 @@ def inotify_init():
 def inotify_add_watch(fd, path, mask):
     libc = _lib()
     return _check(libc.inotify_add_watch(fd, os.fsencode(path), libc.c_uint(mask)))
+
+
+def ioctl(fd, request):
+    """An ioctl without argument (NS_GET_NSTYPE...): the fcntl module would be one more
+    extension to load on paths that already use libc."""
+    libc = _lib()
+    return _check(libc.ioctl(fd, libc.c_ulong(request)))
+
+
+def flock(fd, operation):
+    while True:
+        try:
+            return _check(_lib().flock(fd, operation))
+        except InterruptedError:
+            continue  # retried, as fcntl.flock does (PEP 475)

@@ -40,8 +40,7 @@ def identity(path):
 
 
 def nstype(fd):
-    import fcntl
-    return fcntl.ioctl(fd, NS_GET_NSTYPE)
+    return _sys.ioctl(fd, NS_GET_NSTYPE)
 
 
 def _file_kind(mode):
@@ -79,11 +78,12 @@ class Checked:
         return self.problem is None
 
 
-def check(path, is_symlink=None, keep_fd=False):
+def check(path, is_symlink=None, keep_fd=False, check_type=True):
     """Classify path without ever opening anything that is not on nsfs.
 
     Raises FileNotFoundError when path itself does not exist. A FIFO or device is never
-    opened (opening a FIFO would block).
+    opened (opening a FIFO would block). With ``check_type`` false (and ``keep_fd``), a
+    namespace of any type passes: the caller checks the kept fd with check_fd_type().
     """
     if is_symlink is None:
         is_symlink = _stat.S_ISLNK(os.lstat(path).st_mode)
@@ -102,18 +102,24 @@ def check(path, is_symlink=None, keep_fd=False):
         res.problem = _file_kind(st.st_mode)
         return res
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    if check_type or not keep_fd:
+        check_fd_type(res, fd)
+    if keep_fd and res.problem is None:
+        res.fd = fd
+    else:
+        os.close(fd)
+    return res
+
+
+def check_fd_type(checked, fd):
+    """Set checked.problem unless fd is a network namespace."""
     try:
         kind = nstype(fd)
     except OSError:
         kind = None
     if kind != _sys.CLONE_NEWNET:
         what = NSTYPE_NAMES.get(kind, "non-network")
-        res.problem = f"{'an' if what == 'IPC' else 'a'} {what} namespace"
-    if keep_fd and res.problem is None:
-        res.fd = fd
-    else:
-        os.close(fd)
-    return res
+        checked.problem = f"{'an' if what == 'IPC' else 'a'} {what} namespace"
 
 
 def not_a_namespace(name, checked):

@@ -48,10 +48,10 @@ def open_dir(path):
 
 def lock(path):
     """Open ``path`` and hold an exclusive lock on it until the descriptor is closed."""
-    import fcntl
+    from . import _sys  # its libc, which the writers load anyway for mount(2)
     fd = open_dir(path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        _sys.flock(fd, _sys.LOCK_EX)
     except BaseException:
         os.close(fd)
         raise

@@ -346,7 +346,9 @@ def _entries(with_nsid):
     try:
         for d in scan:
             try:
-                c = ns.check(d.path, d.is_symlink(), keep_fd=with_nsid)
+                # With nsids the kernel checks the type (RTM_GETNSID refuses an fd of
+                # another namespace type): only entries it refuses need the ioctl.
+                c = ns.check(d.path, d.is_symlink(), keep_fd=with_nsid, check_type=False)
             except FileNotFoundError:
                 continue  # removed while we looked
             e = Entry(d.name, c)
@@ -355,8 +357,10 @@ def _entries(with_nsid):
                 fds.append(e)
         if fds:
             from . import _nsid
-            for e, nsid in zip(fds, _nsid.get_nsids([e.checked.fd for e in fds])):
+            for e, (nsid, error) in zip(fds, _nsid.nsid_replies([e.checked.fd for e in fds])):
                 e.nsid = nsid
+                if error:
+                    ns.check_fd_type(e.checked, e.checked.fd)
     finally:
         for e in fds:
             os.close(e.checked.fd)
