@@ -237,6 +237,13 @@ def _shown(option):
     return not option.help.startswith("ignored")
 
 
+def _brief(text, width=60):
+    """A help text cut to fit a completion menu: its first sentence, in ``width`` columns."""
+    text = text.split(". ", 1)[0]
+    return text if len(text) <= width else \
+        text[:width - 3].rsplit(" ", 1)[0].rstrip(",;:") + "..."
+
+
 def complete(words, index):
     """The Answer for the word at ``index`` of ``words`` (the command line after pynetns)."""
     words = list(words[:index + 1]) + [""] * (index + 1 - len(words))
@@ -261,9 +268,9 @@ def complete(words, index):
     if i == index:
         if cur.startswith("-"):
             dash = "-" if cur.startswith("--") else ""  # ip takes --json for -json
-            return Answer("words", [(dash + n, o.help) for o in grammar.GLOBALS
+            return Answer("words", [(dash + n, _brief(o.help)) for o in grammar.GLOBALS
                                     if _shown(o) and o.key not in seen for n in o.names])
-        return Answer("words", [(v.name, v.help) for v in grammar.VERBS])
+        return Answer("words", [(v.name, _brief(v.help)) for v in grammar.VERBS])
 
     verb = grammar.match_verb(words[i])
     if verb is None:
@@ -284,7 +291,7 @@ def complete(words, index):
             j += 1
         j += 1
     if j == index and cur.startswith("-") and known:
-        return Answer("words", [(n, o.help) for o in verb.options
+        return Answer("words", [(n, _brief(o.help)) for o in verb.options
                                 if o.key not in seen for n in o.names])
     answer = _arguments(verb, index - j, cur, seen)
     answer.offset += j
