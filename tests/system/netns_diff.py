@@ -26,11 +26,27 @@ def mount_shape(mountinfo, under="/run/netns"):
     appearance.
     """
     rows = [line.split() for line in mountinfo.splitlines() if line]
+    by_id = {r[0]: r for r in rows}
     points = {r[0]: r[4] for r in rows}
     children = {}
     for r in rows:
         children.setdefault(r[1], []).append(r)
-    tops = [r for r in rows if r[4] == under
+
+    def covered(r):
+        """Another mount on the same parent hides r: over the parent's root or above r."""
+        parent = by_id.get(r[1])
+        return any(o is not r and ((parent and o[4] == parent[4] != r[4])
+                                   or r[4].startswith(o[4].rstrip("/") + "/"))
+                   for o in children.get(r[1], []))
+
+    def visible(r):
+        while r is not None:
+            if covered(r):
+                return False
+            r = by_id.get(r[1])
+        return True
+
+    tops = [r for r in rows if r[4] == under and visible(r)
             and not any(c[4] == under for c in children.get(r[0], []))]
     picked = set()
     todo = tops[-1:]

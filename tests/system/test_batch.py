@@ -74,11 +74,16 @@ FORCE = ["stops at first failure", "delete missing", "unterminated quote", "inva
          "missing continuation after failure", "exec status", "exec killed", "bad nsid exits"]
 
 
-@pytest.mark.parametrize("globals", [("-force", "-batch", "-"), ("-batch", "-", "-force"),
-                                     ("-fo", "-b", "-")])
 @pytest.mark.parametrize("key", FORCE)
-def test_batch_force(key, globals):
-    assert_same_batch(CASES[key], globals)
+def test_batch_force(key):
+    assert_same_batch(CASES[key], ("-force", "-batch", "-"))
+
+
+@pytest.mark.parametrize("globals", [("-batch", "-", "-force"), ("-fo", "-b", "-"),
+                                     ("--force", "--batch", "-")])
+def test_batch_force_spellings(globals):
+    py = assert_same_batch(CASES["stops at first failure"], globals)
+    assert py.rc == 1 and py.entries == ["d", "c", "b", "a"]
 
 
 def test_batch_file(tmp_path):
