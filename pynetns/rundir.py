@@ -1,6 +1,6 @@
 """/run/netns as a resource shared by concurrent callers.
 
-Writers (add, attach, delete) hold an exclusive flock on the directory for their whole
+Writers (add, attach, delete, prune) hold an exclusive flock on the directory for their whole
 operation, so two pynetns calls never see each other's half-made entries. It is the lock
 `ip netns add` takes, on the same inode, but ip holds it only while it sets the directory
 up and waits for nothing while holding it, so neither side can deadlock the other.
