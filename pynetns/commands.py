@@ -5,7 +5,8 @@ import os
 
 from . import grammar, output, store
 from .errors import (Busy, CommandFailed, InvalidName, NetlinkError, NetnsError,
-                     NotANamespace, NotFound, UsageError)
+                     NotANamespace, NotFound, PermissionDenied, SystemCallFailed,
+                     UsageError)
 from .output import err, out
 
 USAGE = (
@@ -59,7 +60,10 @@ def _entry_json(e):
 
 
 def cmd_list(inv):
-    entries = store.entries()
+    try:
+        entries = store.entries()
+    except (PermissionDenied, SystemCallFailed):
+        return 0  # ip lists nothing, silently, when it cannot read /run/netns
     good = [e for e in entries if e.ok]
     if inv.flag("details"):
         from . import details
@@ -171,7 +175,7 @@ def cmd_pids(inv):
         return fail("extra arguments specified")
     try:
         found = procs.pids(inv.args[0])
-    except NotFound as e:
+    except (NotFound, PermissionDenied, SystemCallFailed) as e:  # open() failed: ip's words
         return fail(f"Cannot open network namespace: {os.strerror(e.errno)}")
     out("".join(f"{p}\n" for p in found))
     return 0
@@ -299,7 +303,11 @@ def cmd_exec(inv, batch=False):
     if inv.flag("all"):
         if not inv.args:
             return fail("No command specified")
-        for name in store.names():
+        try:
+            names = store.names()
+        except NetnsError as e:
+            return fail(str(e))  # rc 1, not exec's 255: nothing was entered
+        for name in names:
             out(f"\nnetns: {name}\n")
             _fork_exec(name, inv.args)
         return 0

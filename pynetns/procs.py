@@ -2,7 +2,7 @@
 import os
 
 from . import ns, store
-from .errors import NotFound, UsageError
+from .errors import NotFound, SystemCallFailed, UsageError
 
 
 def _proc_pids():
@@ -54,6 +54,9 @@ def names_of_pid(pid="self"):
         run_dir = os.open(store.RUN_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except FileNotFoundError:
         return []
+    except OSError as e:  # ip's message, without the space its other ones have
+        raise SystemCallFailed(f"Failed to open directory {store.RUN_DIR}:{e.strerror}",
+                               errno=e.errno) from None
     found = []
     try:
         for name in os.listdir(run_dir):

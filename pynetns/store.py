@@ -8,8 +8,8 @@ import os
 
 from . import _sys, ns, rundir
 from ._cint import parse_c_int
-from .errors import (Busy, Exists, InvalidName, InvalidPid, NotANamespace, NotFound,
-                     PermissionDenied, SystemCallFailed)
+from .errors import (Busy, Exists, InvalidName, InvalidPid, NetnsError, NotANamespace,
+                     NotFound, PermissionDenied, SystemCallFailed)
 from .rundir import pause
 
 RUN_DIR = "/run/netns"
@@ -231,9 +231,13 @@ def delete(name):
     path = path_of(name)
     try:
         lock = rundir.lock(RUN_DIR)
-    except NotFound as e:
-        raise NotFound(f'Cannot remove namespace file "{path}": {os.strerror(e.errno)}',
-                       name=name, errno=e.errno) from None
+    except NetnsError as e:
+        # ip just unlinks, and what keeps us from the directory fails that unlink too.
+        if e.errno not in (2, 13, 20) or (e.errno == 20 and os.path.islink(RUN_DIR)):
+            raise
+        cls = PermissionDenied if e.errno == 13 else NotFound
+        raise cls(f'Cannot remove namespace file "{path}": {os.strerror(e.errno)}',
+                  name=name, errno=e.errno) from None
     try:
         pause("delete:locked")
         _remove_entry(name, path)
@@ -301,6 +305,13 @@ def names():
         return [e.name for e in os.scandir(RUN_DIR)]
     except FileNotFoundError:
         return []
+    except OSError as e:
+        raise _unreadable(e) from None
+
+
+def _unreadable(err):
+    """/run/netns exists but cannot be read (not a directory, no permission): ip's words."""
+    return _failed(SystemCallFailed, f"Failed to open directory {RUN_DIR}", err)
 
 
 class Entry:
@@ -341,6 +352,8 @@ def _entries(with_nsid):
         scan = list(os.scandir(RUN_DIR))
     except FileNotFoundError:
         return []
+    except OSError as e:
+        raise _unreadable(e) from None
     result = []
     fds = []
     try:
