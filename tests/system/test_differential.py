@@ -12,6 +12,8 @@ from netns_diff import Raw, assert_same, both
 BASE = "$IP netns add a\n$IP netns add b\n$IP netns set b 7\n"
 # /run/netns absent altogether (the tmpfs over /run hides the real one).
 NO_RUN_DIR = "umount /run/netns\nmount -t tmpfs tmpfs /run\n"
+# /run/netns a plain file.
+RUN_FILE = NO_RUN_DIR + "touch /run/netns\n"
 LONG = "n" * 256
 # Names with bytes ip writes raw: not UTF-8, control characters, a newline.
 AWKWARD = BASE + "".join(f'$IP netns add "$(printf \'{n}\')"\n'
@@ -172,6 +174,16 @@ EXEC = [
 ]
 
 
+RUN_DIR_IS_A_FILE = [
+    case(*words, globals=globals, setup=RUN_FILE)
+    for globals, words in [
+        ((), ["list"]), (("-j",), ["list"]), ((), ["identify"]), ((), ["identify", "1"]),
+        ((), ["list-id"]), ((), ["delete", "x"]), ((), ["pids", "x"]),
+        ((), ["exec", "x", "true"]), ((), ["add", "x"]), ((), ["attach", "x", "1"]),
+        ((), ["set", "x", "1"]), (("-all",), ["delete"]), (("-all",), ["exec", "true"])]
+]
+
+
 def invalid_name_cases():
     cases = []
     for verb in ("add", "attach", "delete", "set", "exec", "pids", "identify", "list",
@@ -201,6 +213,11 @@ def test_lookups(args, globals, setup, kw):
 @run_cases(EXEC)
 def test_exec(args, globals, setup, kw):
     assert_same(args, setup, globals, shared=True, **kw)
+
+
+@run_cases(RUN_DIR_IS_A_FILE)
+def test_run_dir_is_a_file(args, globals, setup, kw):
+    assert_same(args, setup, globals, **kw)
 
 
 @run_cases(invalid_name_cases())

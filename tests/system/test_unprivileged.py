@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from conftest import IP, PYNETNS, RUN_DIR, run
+from netns_diff import Raw, private
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 PERMISSION = (b"Permission denied", b"Operation not permitted")
@@ -79,3 +80,17 @@ def test_library_raises_permission_denied(netns_name):
 def test_nobody_really_is_unprivileged():
     r = subprocess.run([*NOBODY, "id", "-u"], capture_output=True)
     assert r.stdout == b"65534\n"
+
+
+@pytest.mark.parametrize("globals, words", [
+    ((), ["list"]), (("-j",), ["list"]), ((), ["identify"]), (("-all",), ["delete"]),
+    (("-all",), ["exec", "true"]), ((), ["pids", "a"]), ((), ["exec", "a", "true"]),
+    ((), ["delete", "a"]), ((), ["add", "c"]), ((), ["set", "a", "1"]), ((), ["list-id"]),
+])
+def test_unreadable_run_dir(globals, words):
+    # A /run/netns nobody may not read (private, mode 0700): the same words as ip.
+    setup = "$IP netns add a\nchmod 700 /run/netns\n"
+    ip = private([[*NOBODY, Raw("$IP"), *globals, "netns", *words]], setup)[0]
+    py = private([[*NOBODY, Raw("$PYNETNS"), *globals, *words]], setup)[0]
+    assert py.triple() == ip.triple()
+    assert py.state() == ip.state()
