@@ -103,7 +103,8 @@ def execvp(argv):
         candidates = [cmd]
     else:
         path = os.environ.get("PATH", "/bin:/usr/bin")
-        candidates = [f"{d or '.'}/{cmd}" for d in path.split(":")] if cmd else []
+        # An empty PATH element is the bare name (relative to the cwd), as in glibc.
+        candidates = [f"{d}/{cmd}" if d else cmd for d in path.split(":")] if cmd else []
     last = OSError(2, os.strerror(2))
     saw_eacces = False
     for file in candidates:
