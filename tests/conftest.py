@@ -107,8 +107,9 @@ class Result:
         return self.rc, self.out, self.err
 
 
-def run(argv, *, env=None, input=None, timeout=30):
-    proc = subprocess.run(argv, capture_output=True, input=input, env=env, timeout=timeout)
+def run(argv, *, env=None, input=None, timeout=30, cwd=None):
+    proc = subprocess.run(argv, capture_output=True, input=input, env=env, timeout=timeout,
+                          cwd=cwd)
     return Result(proc)
 
 

@@ -153,3 +153,31 @@ def test_etc_netns_bind_failure_is_a_warning(ns, etc_netns):
     assert r.rc == 0 and r.out.startswith(b"# resolv.conf for")
     assert r.err == (f"Bind {etc_netns}/pynetns-no-such-file -> /etc/pynetns-no-such-file "
                      f"failed: No such file or directory\n").encode()
+
+
+@pytest.mark.parametrize("path", ["", "::/usr/bin:/bin", "/nonexistent:"])
+def test_empty_path_element_is_the_cwd(ns, tmp_path, path):
+    script = tmp_path / "noshebang"
+    script.write_text('echo "args: $0"\n')
+    script.chmod(0o755)
+    env = dict(os.environ, PATH=path)
+    argv = ["exec", ns, "noshebang"]
+    ip = run([IP, "netns", *argv], env=env, cwd=tmp_path)
+    py = run([PYNETNS, *argv], env=env, cwd=tmp_path)
+    assert py.triple() == ip.triple() == (0, b"args: noshebang\n", b"")
+
+
+def test_unset_path_uses_the_default(ns):
+    env = {k: v for k, v in os.environ.items() if k != "PATH"}
+    ip = ip_netns("exec", ns, "true", env=env)
+    py = pynetns("exec", ns, "true", env=env)
+    assert py.triple() == ip.triple() == (0, b"", b"")
+
+
+def test_symlink_loop_in_path(ns, tmp_path):
+    (tmp_path / "loop").symlink_to("loop")
+    env = dict(os.environ, PATH=f"{tmp_path}:/usr/bin:/bin")
+    ip = ip_netns("exec", ns, "loop", env=env)
+    py = pynetns("exec", ns, "loop", env=env)
+    assert py.triple() == ip.triple() == (
+        1, b"", b'exec of "loop" failed: Too many levels of symbolic links\n')
