@@ -122,15 +122,15 @@ def decode_reply(msg_type, flags, seq, payload):
 
 
 class Socket:
-    """A NETLINK_ROUTE socket with extended acks on."""
+    """A NETLINK_ROUTE socket with extended acks on, and strict checking unless not ``strict``."""
 
-    def __init__(self):
+    def __init__(self, strict=True):
         import _socket  # the C module: `socket` itself would import enum and selectors
         self.sock = _socket.socket(AF_NETLINK, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC,
                                    NETLINK_ROUTE)
         # Extended acks carry the kernel's error text; strict checking makes dumps honour
         # NETNSA_TARGET_NSID (without it the kernel ignores the filter).
-        for option in (NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK):
+        for option in (NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK)[:2 if strict else 1]:
             try:
                 self.sock.setsockopt(SOL_NETLINK, option, 1)
             except OSError:

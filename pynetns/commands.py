@@ -232,7 +232,8 @@ def cmd_list_id(inv):
             nsid = number
         i += 1
     try:
-        rows = nsid_api.list_ids(nsid=nsid, target=target)
+        rows = nsid_api.list_ids(nsid=nsid, target=target,
+                                 strict=inv.globals.get("batch") is None)
     except NetlinkError as e:
         if nsid >= 0:
             return fail(str(e), 2)

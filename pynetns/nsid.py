@@ -69,10 +69,11 @@ def _names_by_nsid():
     return found
 
 
-def list_ids(nsid=-1, target=-1):
-    """The rows of `ip netns list-id [target-nsid T] [nsid N]`."""
+def list_ids(nsid=-1, target=-1, strict=True):
+    """The rows of `ip netns list-id [target-nsid T] [nsid N]`; not ``strict``, a dump
+    ignores the target as `ip -batch` does (its socket has no strict checking)."""
     attrs = [] if target < 0 else [(_nsid.NETNSA_TARGET_NSID, target)]
-    with _nsid.Socket() as s:
+    with _nsid.Socket(strict) as s:
         if nsid >= 0:
             replies = [s.request(_nsid.RTM_GETNSID, 0, [(_nsid.NETNSA_NSID, nsid)] + attrs)]
         else:
