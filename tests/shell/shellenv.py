@@ -181,7 +181,7 @@ ZSH = r'''
 zmodload zsh/zpty
 out=$OUT
 zpty -b comp zsh -f -i
-zpty -w comp "PS1=''; fpath=($SITE_FUNCTIONS \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w comp "PS1=''; fpath=($SITE_FUNCTIONS \$fpath)"
 zpty -w comp "$LOAD"
 zpty -w comp "_$PROBE() { compadd -- ${(z)PROBE_WORDS} }; compdef _$PROBE $PROBE"
 zpty -w comp 'compadd() {
@@ -206,10 +206,10 @@ FISH = r'''eval $LOAD; complete -c $PROBE -f -a "$PROBE_WORDS"; complete -C"$LIN
 # How each shell gets the script: from where pip installed it, or as the man page says.
 LOAD = {
     ("bash", "installed"): "__load_completion pynetns",
-    ("zsh", "installed"): "",
+    ("zsh", "installed"): "autoload -Uz compinit; compinit -u -D",
     ("fish", "installed"): "true",
     ("bash", "sourced"): 'eval "$(pynetns completion bash)"',
-    ("zsh", "sourced"): "source <(pynetns completion zsh)",
+    ("zsh", "sourced"): "source <(pynetns completion zsh)",  # no compinit before
     ("fish", "sourced"): "pynetns completion fish | source",
 }
 
