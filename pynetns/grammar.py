@@ -131,8 +131,20 @@ _LIST_ALIASES = ("show", "lst")
 VERB_BY_NAME = {v.name: v for v in VERBS}
 
 
+_VERB_OF_WORD = {}  # a -batch file asks for the same few words again and again
+
+
 def match_verb(word):
     """The verb a word selects, in ip's order, or None."""
+    verb = _VERB_OF_WORD.get(word)
+    if verb is None:
+        verb = _match_verb(word)
+        if verb is not None:  # only verbs: a finite set of prefixes
+            _VERB_OF_WORD[word] = verb
+    return verb
+
+
+def _match_verb(word):
     for v in VERBS:
         if v.ip and (matches(word, v.name) or
                      (v.name == "list" and any(matches(word, a) for a in _LIST_ALIASES))):

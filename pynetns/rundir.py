@@ -12,6 +12,9 @@ every mount and unlink land elsewhere.
 """
 import os
 
+from . import _sys
+from .errors import NotFound, PermissionDenied, SystemCallFailed
+
 # Test hook for tests/stress: PYNETNS_TEST_PAUSE=STEP makes the process stop itself with
 # SIGSTOP at STEP, where the test kills it. Steps, in order:
 #   add:locked add:placeholder add:unshared add:mounted
@@ -31,7 +34,6 @@ def pause(step):
 
 def open_dir(path):
     """A descriptor of the directory ``path``, which must not be a symlink."""
-    from .errors import NotFound, PermissionDenied, SystemCallFailed
     try:
         return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as e:
@@ -48,7 +50,6 @@ def open_dir(path):
 
 def lock(path):
     """Open ``path`` and hold an exclusive lock on it until the descriptor is closed."""
-    from . import _sys  # its libc, which the writers load anyway for mount(2)
     fd = open_dir(path)
     try:
         _sys.flock(fd, _sys.LOCK_EX)
