@@ -2,7 +2,7 @@
 """pynetns against `ip netns`, side by side in one run: start-up, scale, batch, /proc scans,
 library use and memory. Prints a Markdown table of medians and ratios; exits 1 if a gate fails.
 
-    .venv/bin/python bench/run.py [--quick] [--no-gate] [--runs N] [--venv DIR]
+    .venv/bin/python bench/run.py [--quick] [--no-gate] [--runs N] [--only CASE] [--venv DIR]
 
 Needs root. It re-executes itself under `unshare -m --propagation private` with a tmpfs on
 /run/netns, so the thousands of namespaces it makes are never visible on the host and are gone
@@ -98,7 +98,7 @@ def same_result(a, b):
 
 def race(runs, entrants):
     """Each entrant once per round, the order rotating every round; after a warm-up round,
-    samples[label] collects seconds. An entrant is a callable returning [(label, seconds)]."""
+    the median seconds of each label. An entrant is a callable returning [(label, seconds)]."""
     samples = {}
     for r in range(WARMUP + runs):
         k = r % len(entrants)
@@ -383,7 +383,7 @@ def parse(argv):
                    help="run only this group of cases (repeatable)")
     p.add_argument("--venv", default=str(ROOT / ".venv"), help="venv holding pynetns")
     a = p.parse_args(argv)
-    counts = dict(runs=21, slow_runs=5, batch=1000, library=1000, procs_ns=1000, procs=2000,
+    counts = dict(runs=21, slow_runs=7, batch=1000, library=1000, procs_ns=1000, procs=2000,
                   list_small=1000, list_big=5000)
     if a.quick:
         counts = dict(runs=3, slow_runs=2, batch=50, library=50, procs_ns=50, procs=100,
