@@ -346,7 +346,11 @@ class Bench:
             return
         env = dict(ENV, PYNETNS=self.t.pynetns, IP=self.t.ip, PYTHON=self.t.python)
         argv = [self.t.python, str(script)] + (["--quick"] if self.args.quick else [])
-        p = subprocess.run(argv, env=env, capture_output=True, text=True)
+        try:
+            p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            self.failures.append("bench/completion.py took over 600 s")
+            return
         print("\ncompletion (bench/completion.py):\n" + p.stdout + p.stderr)
         if p.returncode:
             self.failures.append(f"bench/completion.py exited {p.returncode}")
