@@ -11,22 +11,17 @@ def main(argv=None):
         from . import completion
         return completion.main(argv[1:])
     from . import grammar
-    if os.environ.get("PYNETNS_CLICK") != "1":
-        try:
-            settings, words = grammar.parse_globals(argv)
-            if words:
-                verb = grammar.match_verb(words[0])
-                if verb is not None:
-                    grammar.parse_verb_options(verb, words[1:])  # only to spot --help
-        except grammar.WantsHelp:
-            pass
-        except grammar.UsageError as e:
-            from .output import err
-            err(str(e))
-            return 255
-        else:
-            from . import commands
-            return commands.main(settings, words)
+    try:
+        settings, words = grammar.check_command_line(argv)
+    except grammar.WantsHelp:
+        settings = None
+    except grammar.UsageError as e:
+        from .output import err
+        err(str(e))
+        return 255
+    if settings is not None and os.environ.get("PYNETNS_CLICK") != "1":
+        from . import commands
+        return commands.main(settings, words)
     from . import cli
     return cli.run(argv)
 

@@ -131,29 +131,24 @@ def build():
 
 
 def _canonical(argv):
-    """argv with its leading global options checked by grammar.parse_globals (as on the fast
-    path) and then spelled in full: click would read '-jp' as '-j -p' and has no spelling
-    for ip's '-c=never'."""
-    grammar.parse_globals(argv)
+    """argv with its leading global options spelled in full: click would read '-jp' as
+    '-j -p' and has no spelling for ip's '-c=never'."""
     words = list(argv)
     i = 0
     while i < len(words) and words[i] != "--" and words[i].startswith("-"):
         o = grammar.match_global(words[i])
+        if o is None:
+            break  # after --help: click reports it
         words[i] = o.names[0]
         i += 2 if o.arg else 1
     return words
 
 
 def run(argv):
+    """The click path, for argv that __main__.main has already checked with
+    grammar.check_command_line (bad global options are reported there)."""
     try:
-        argv = _canonical(argv)
-    except grammar.WantsHelp:
-        pass
-    except grammar.UsageError as e:
-        err(str(e))
-        return 255
-    try:
-        rc = build().main(argv, prog_name="pynetns", standalone_mode=False)
+        rc = build().main(_canonical(argv), prog_name="pynetns", standalone_mode=False)
     except click.exceptions.NoSuchOption as e:
         err(f'Option "{e.option_name}" is unknown, try "pynetns --help".')
         return 255

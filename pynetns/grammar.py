@@ -258,3 +258,16 @@ def parse_verb_options(verb, args):
             options[o.key] = True
         i += 1
     return options, args[i:]
+
+
+def check_command_line(argv):
+    """Parse the globals and spot --help among the verb's options: (settings, words).
+
+    Raises WantsHelp for click's help and UsageError for a bad global option.
+    """
+    settings, words = parse_globals(argv)
+    if words:
+        verb = match_verb(words[0])
+        if verb is not None:
+            parse_verb_options(verb, words[1:])
+    return settings, words
