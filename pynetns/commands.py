@@ -248,16 +248,12 @@ def cmd_list_id(inv):
     return 0
 
 
-def _warn(message):
-    err(message)
-
-
 def _exec_child(name, argv):
     """In a forked child: enter and exec; never returns."""
     from . import execns
     try:
         try:
-            execns.switch(name, _warn)
+            execns.switch(name, err)
         except NetnsError as e:
             err(str(e))
             os._exit(1)
@@ -295,7 +291,7 @@ def _exec_pid(inv):
         return fail("No command specified")
     from . import pidns
     output.flush()
-    return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed, _warn)
+    return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed, err)
 
 
 def cmd_exec(inv, batch=False):
@@ -322,7 +318,7 @@ def cmd_exec(inv, batch=False):
     from . import execns
     output.flush()
     try:
-        execns.switch(name, _warn)
+        execns.switch(name, err)
     except NetnsError as e:
         fatal(str(e))
     try:
@@ -406,7 +402,7 @@ def main(settings, words):
         if settings.get("netns"):
             from . import execns
             try:
-                execns.switch(settings["netns"], _warn)
+                execns.switch(settings["netns"], err)
             except NetnsError as e:
                 fatal(str(e))
         if settings.get("batch") is not None:
