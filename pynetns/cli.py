@@ -75,7 +75,7 @@ class NetnsGroup(click.Group):
         settings = {k: v for k, v in ctx.params.items() if v is not None}
         words = ctx.meta["pynetns.words"]
         verb = grammar.match_verb(words[0]) if words else None
-        if verb is None or words[1:2] == ["--help"] or "--help" in _leading_options(verb, words):
+        if verb is None or _wants_help(verb, words[1:]):
             if words and verb is not None:
                 return super().invoke(ctx)  # click prints the verb's help
             return commands.main(settings, words)
@@ -94,14 +94,15 @@ class NetnsGroup(click.Group):
         return _run_invocation(settings, inv)
 
 
-def _leading_options(verb, words):
-    known = {n for o in verb.options for n in o.names}
-    lead = []
-    for w in words[1:]:
-        if w not in known and w != "--help":
-            break
-        lead.append(w)
-    return lead
+def _wants_help(verb, args):
+    """--help among the verb's leading options (not in a command exec runs)."""
+    try:
+        grammar.parse_verb_options(verb, args)
+    except grammar.WantsHelp:
+        return True
+    except grammar.UsageError:
+        pass
+    return False
 
 
 def _run_invocation(settings, inv):

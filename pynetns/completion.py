@@ -248,23 +248,10 @@ def complete(words, index):
     """The Answer for the word at ``index`` of ``words`` (the command line after pynetns)."""
     words = list(words[:index + 1]) + [""] * (index + 1 - len(words))
     cur = words[index]
-    seen = set()
-    i = 0
-    while i < index:  # global options, as ip's main() takes them
-        word = words[i]
-        if word == "--":
-            i += 1
-            break
-        if not word.startswith("-"):
-            break
-        option = grammar.match_global(word)
-        if option is not None:
-            seen.add(option.key)
-            if option.arg:
-                if i + 1 == index:
-                    return _option_value(option, cur)
-                i += 1
-        i += 1
+    found, i, _ = grammar.scan_options(words[:index], grammar.match_global, help_words=())
+    if found and found[-1][1] is None:  # the cursor is on a global option's value
+        return _option_value(found[-1][0], cur)
+    seen = {o.key for o, _, _ in found}
     if i == index:
         if cur.startswith("-"):
             dash = "-" if cur.startswith("--") else ""  # ip takes --json for -json
@@ -275,21 +262,13 @@ def complete(words, index):
     verb = grammar.match_verb(words[i])
     if verb is None:
         return Answer()
-    known = {n: o for o in verb.options for n in o.names}
-    j = i + 1
-    while j < index:
-        if words[j] == "--" and known:
-            j += 1
-            break
-        option = known.get(words[j])
-        if option is None:
-            break
-        seen.add(option.key)
-        if option.arg:
-            if j + 1 == index:
-                return _option_value(option, cur)
-            j += 1
-        j += 1
+    known = grammar.verb_option_table(verb)
+    found, j, _ = grammar.scan_options(words[i + 1:index], known.get, help_words=(),
+                                       dashdash=bool(known))
+    if found and found[-1][1] is None:
+        return _option_value(found[-1][0], cur)
+    seen.update(o.key for o, _, _ in found)
+    j += i + 1
     if j == index and cur.startswith("-") and known:
         return Answer("words", [(n, _brief(o.help)) for o in verb.options
                                 if o.key not in seen for n in o.names])

@@ -205,59 +205,67 @@ class UnknownOption(UsageError):
     pass
 
 
-def parse_globals(argv):
-    """Split leading global options off argv, as ip's main() does. Returns (dict, rest)."""
-    settings = {}
+def scan_options(words, lookup, help_words=("--help",), dashdash=True):
+    """Read the leading options of ``words`` as ip's main() does, without judging them.
+
+    ``lookup(word)`` gives an Option or None. Returns (found, end, unknown): found lists
+    (option, value, position) with value True for a flag, else the next word (None when the
+    words end first); words[end:] follows the options; ``unknown`` is True when the scan
+    stopped at a word lookup does not know (rather than at the end or after '--', which ends
+    the options when ``dashdash``). A word in ``help_words`` raises WantsHelp.
+    """
+    found = []
     i = 0
-    while i < len(argv):
-        word = argv[i]
-        if word == "--":
-            i += 1
-            break
-        if not word.startswith("-"):
-            break
-        if word in ("--help", "-help"):
+    while i < len(words):
+        word = words[i]
+        if dashdash and word == "--":
+            return found, i + 1, False
+        if word in help_words:
             raise WantsHelp()
-        o = match_global(word)
+        o = lookup(word)
         if o is None:
-            spelled = word[1:] if word.startswith("--") else word  # as ip names it
-            raise UnknownOption(f'Option "{spelled}" is unknown, try "pynetns --help".')
+            return found, i, True
         if o.arg:
             i += 1
-            if i >= len(argv):
-                raise UsageError(f'Option "{word}" needs an argument {o.arg}')
-            check_value(o.key, argv[i])
-            settings[o.key] = argv[i]
+            found.append((o, words[i] if i < len(words) else None, i))
         else:
-            settings[o.key] = True
+            found.append((o, True, i))
         i += 1
-    return settings, argv[i:]
+    return found, i, False
+
+
+def _settings(words, found, checked=False):
+    """The {key: value} of scanned options; a missing value is a usage error."""
+    settings = {}
+    for o, value, position in found:
+        if value is None:
+            raise UsageError(f'Option "{words[position - 1]}" needs an argument {o.arg}')
+        if checked and o.arg:
+            check_value(o.key, value)
+        settings[o.key] = value
+    return settings
+
+
+def parse_globals(argv):
+    """Split leading global options off argv, as ip's main() does. Returns (dict, rest)."""
+    found, end, unknown = scan_options(argv, match_global, help_words=("--help", "-help"))
+    settings = _settings(argv, found, checked=True)
+    if unknown and argv[end].startswith("-"):
+        word = argv[end]
+        spelled = word[1:] if word.startswith("--") else word  # as ip names it
+        raise UnknownOption(f'Option "{spelled}" is unknown, try "pynetns --help".')
+    return settings, argv[end:]
+
+
+def verb_option_table(verb):
+    return {n: o for o in verb.options for n in o.names}
 
 
 def parse_verb_options(verb, args):
     """Leading pynetns-only options of a verb (full spelling only; ip names stay names)."""
-    options = {}
-    known = {n: o for o in verb.options for n in o.names}
-    i = 0
-    while i < len(args):
-        word = args[i]
-        if word == "--help":
-            raise WantsHelp()
-        if word == "--" and known:
-            i += 1
-            break
-        o = known.get(word)
-        if o is None:
-            break
-        if o.arg:
-            i += 1
-            if i >= len(args):
-                raise UsageError(f'Option "{word}" needs an argument {o.arg}')
-            options[o.key] = args[i]
-        else:
-            options[o.key] = True
-        i += 1
-    return options, args[i:]
+    known = verb_option_table(verb)
+    found, end, _ = scan_options(args, known.get, dashdash=bool(known))
+    return _settings(args, found), args[end:]
 
 
 def check_command_line(argv):
