@@ -75,23 +75,23 @@ class NetnsGroup(click.Group):
         settings = {k: v for k, v in ctx.params.items() if v is not None}
         words = ctx.meta["pynetns.words"]
         verb = grammar.match_verb(words[0]) if words else None
-        if verb is None or _wants_help(verb, words[1:]):
-            if words and verb is not None:
-                return super().invoke(ctx)  # click prints the verb's help
+        if verb is not None and _wants_help(verb, words[1:]):
+            return super().invoke(ctx)  # click prints the verb's help
+        if verb is None or any(k in settings for k in ("version", "netns", "batch")):
+            # ip acts on these (and on an unknown verb) before it reads the verb's words.
             return commands.main(settings, words)
         # Let click parse the verb's own options, then hand the same Invocation over.
         sub = self.commands[verb.name]
         sub_ctx = sub.make_context(verb.name, words[1:], parent=ctx)
         options = {k: v for k, v in sub_ctx.params.items() if k != "args" and v}
         args = list(sub_ctx.params["args"])
-        # ip's name check looks at the second word before anything else.
-        if not settings.get("all") and len(words) > 1:
-            try:
+        try:
+            # ip's name check looks at the second word before anything else.
+            if not settings.get("all") and len(words) > 1:
                 commands.resolve(settings, words[:2])
-            except commands.Exit as e:
-                return e.rc
-        inv = grammar.Invocation(settings, verb, options, args)
-        return _run_invocation(settings, inv)
+            return commands.execute(grammar.Invocation(settings, verb, options, args))
+        except commands.Exit as e:
+            return e.rc
 
 
 def _wants_help(verb, args):
@@ -103,15 +103,6 @@ def _wants_help(verb, args):
     except grammar.UsageError:
         pass
     return False
-
-
-def _run_invocation(settings, inv):
-    if settings.get("batch") is not None or settings.get("version") or settings.get("netns"):
-        return commands.main(settings, [inv.verb.name] + inv.args)
-    try:
-        return commands.execute(inv)
-    except commands.Exit as e:
-        return e.rc
 
 
 def build():

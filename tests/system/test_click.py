@@ -17,6 +17,7 @@ READ_ONLY = [
     ["-c=never", "list"], ["-c=bogus"], ["-4", "-6", "-0", "-M", "-B", "-s", "-r", "-echo"],
     ["-f", "inet", "list"], ["-f", "bogus"], ["-family"], ["-rc", "x"], ["-V"],
     ["--", "-j"], ["-n", "a", "list"], ["-n", "nope", "list"], ["-netns"],
+    ["-n", "a", "add", "--exist-ok", "a"], ["-n", "nope", "add", ".."],
     ["list-id"], ["list-id", "nsid", "7"], ["list-id", "bogus"],
     ["-j", "list-id", "target-nsid", "99"],
     ["add"], ["add", "a"], ["add", ".."], ["add", "--exist-ok", "a"], ["add", "--exist-ok"],
