@@ -39,13 +39,9 @@ class _Option(click.Option):
         return (self.shown, self.help) if not self.hidden else None
 
 
-def _click_option(opt):
-    return _Option(opt)
-
-
 class VerbCommand(click.Command):
     def __init__(self, verb):
-        params = [_click_option(o) for o in verb.options]
+        params = [_Option(o) for o in verb.options]
         params.append(click.Argument(["args"], nargs=-1, type=click.UNPROCESSED))
         super().__init__(
             verb.name, params=params, help=verb.help, add_help_option=True,
@@ -108,7 +104,7 @@ def _wants_help(verb, args):
 def build():
     group = NetnsGroup(
         "pynetns", invoke_without_command=True, no_args_is_help=False,
-        params=[_click_option(o) for o in grammar.GLOBALS if o.key != "help"],
+        params=[_Option(o) for o in grammar.GLOBALS if o.key != "help"],
         help="Name, enter and inspect Linux network namespaces: a drop-in for `ip netns`.",
         # Every option is named somewhere in --help, the ignored ones here.
         epilog="ip's other global options are accepted and ignored: "
@@ -126,13 +122,9 @@ def _canonical(argv):
     """argv with its leading global options spelled in full: click would read '-jp' as
     '-j -p' and has no spelling for ip's '-c=never'."""
     words = list(argv)
-    i = 0
-    while i < len(words) and words[i] != "--" and words[i].startswith("-"):
-        o = grammar.match_global(words[i])
-        if o is None:
-            break  # after --help: click reports it
-        words[i] = o.names[0]
-        i += 2 if o.arg else 1
+    found, _, _ = grammar.scan_options(words, grammar.match_global, help_words=())
+    for o, _, position in found:
+        words[position - 1 if o.arg else position] = o.names[0]  # position: of its value
     return words
 
 
