@@ -301,17 +301,18 @@ def _not_removed(name, path, err, held, unmount_error):
 
 def names():
     """Entry names in readdir order; an absent /run/netns is empty."""
+    return [d.name for d in _scan()]
+
+
+def _scan():
+    """The directory entries of /run/netns in readdir order; none when it is absent, ip's
+    words when it cannot be read (not a directory, no permission)."""
     try:
-        return [e.name for e in os.scandir(RUN_DIR)]
+        return list(os.scandir(RUN_DIR))
     except FileNotFoundError:
         return []
     except OSError as e:
-        raise _unreadable(e) from None
-
-
-def _unreadable(err):
-    """/run/netns exists but cannot be read (not a directory, no permission): ip's words."""
-    return _failed(SystemCallFailed, f"Failed to open directory {RUN_DIR}", err)
+        raise _failed(SystemCallFailed, f"Failed to open directory {RUN_DIR}", e) from None
 
 
 class Entry:
@@ -348,16 +349,10 @@ def entries(with_nsid=True):
 
 
 def _entries(with_nsid):
-    try:
-        scan = list(os.scandir(RUN_DIR))
-    except FileNotFoundError:
-        return []
-    except OSError as e:
-        raise _unreadable(e) from None
     result = []
     fds = []
     try:
-        for d in scan:
+        for d in _scan():
             try:
                 # With nsids the kernel checks the type (RTM_GETNSID refuses an fd of
                 # another namespace type): only entries it refuses need the ioctl.
