@@ -48,10 +48,11 @@ def _listable(name):
 def names():
     """Network namespaces under /run/netns that really are ones, not broken entries."""
     from . import store
+    from .errors import NetnsError
     try:
         entries = store.entries(with_nsid=False)
-    except OSError:
-        return []  # /run/netns unreadable: nothing to offer
+    except (NetnsError, OSError):
+        return []  # /run/netns unreadable, or not a directory: nothing to offer
     return sorted(e.name for e in entries if e.ok and _listable(e.name))
 
 

@@ -189,6 +189,16 @@ def test_fast_with_100_namespaces():
     assert statistics.median(int(t) for t in times) < 100
 
 
+def test_run_dir_not_a_directory_offers_nothing():
+    r = in_private_run_dir("""
+        umount /run/netns
+        mount -t tmpfs tmpfs /run
+        touch /run/netns
+        $PYNETNS __complete 1 exec ''
+    """)
+    assert (r.rc, r.out, r.err) == (0, b"words\n", b"")
+
+
 @pytest.mark.engine
 @pytest.mark.parametrize("engine", ["docker", "podman"])
 def test_real_engine_containers(engine):
