@@ -10,13 +10,7 @@ _EVENT = struct.Struct("=iIII")
 
 def events():
     """Yield ("add" | "delete", name) forever."""
-    try:
-        os.mkdir(store.RUN_DIR, 0o755)
-    except FileExistsError:
-        pass
-    except OSError as e:
-        raise SystemCallFailed(f"mkdir {store.RUN_DIR} failed: {e.strerror}",
-                               errno=e.errno) from None
+    store.make_run_dir()
     try:
         fd = _sys.inotify_init()
         _sys.inotify_add_watch(fd, store.RUN_DIR, _sys.IN_CREATE | _sys.IN_DELETE)

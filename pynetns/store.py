@@ -38,18 +38,23 @@ def _failed(cls_default, message, err, name=None):
     return cls(f"{message}: {err.strerror}", name=name, errno=err.errno)
 
 
-def prepare_run_dir():
-    """Make /run/netns exist and be a shared mount point, as `ip netns add` does.
-
-    Returns a descriptor holding the directory's exclusive lock: the caller keeps it for its
-    whole operation and closes it at the end.
-    """
+def make_run_dir():
+    """Create /run/netns unless it exists, as `ip netns add` and `monitor` do."""
     try:
         os.mkdir(RUN_DIR, 0o755)
     except FileExistsError:
         pass
     except OSError as e:
         raise _failed(SystemCallFailed, f"mkdir {RUN_DIR} failed", e) from None
+
+
+def prepare_run_dir():
+    """Make /run/netns exist and be a shared mount point, as `ip netns add` does.
+
+    Returns a descriptor holding the directory's exclusive lock: the caller keeps it for its
+    whole operation and closes it at the end.
+    """
+    make_run_dir()
     # Under the lock, parallel first-time adds cannot stack self bind mounts (Debian #949235).
     lock = rundir.lock(RUN_DIR)
     try:
