@@ -69,7 +69,6 @@ class settled:
         self.fd = -1
 
     def __enter__(self):
-        import fcntl
         try:
             self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except OSError:
@@ -78,7 +77,7 @@ class settled:
         waited, delay = 0.0, 0.001
         while True:
             try:
-                fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                _sys.flock(self.fd, _sys.LOCK_SH | _sys.LOCK_NB)
                 return self
             except BlockingIOError:
                 pass
