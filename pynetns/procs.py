@@ -5,8 +5,8 @@ from . import ns, store
 from .errors import NotFound, SystemCallFailed, UsageError
 
 
-def _proc_pids():
-    """PIDs in /proc's readdir order (what `ip` prints)."""
+def proc_pids():
+    """PIDs (as strings) in /proc's readdir order (what `ip` prints)."""
     return [d for d in os.listdir("/proc") if d.isdigit()]
 
 
@@ -20,7 +20,7 @@ def pids_in(identity):
     wanted = f"net:[{ino}]"
     readlink = os.readlink
     found = []
-    for pid in _proc_pids():
+    for pid in proc_pids():
         try:
             if readlink(f"/proc/{pid}/ns/net") == wanted:
                 found.append(pid)
@@ -36,20 +36,15 @@ def pids(name):
     return [int(p) for p in pids_in((c.dev, c.ino))]
 
 
-def _pid_identity(pid):
-    try:
-        st = os.stat(f"/proc/{pid}/ns/net")
-    except OSError as e:
-        raise NotFound(f"Cannot open network namespace: {e.strerror}", errno=e.errno) from None
-    return st.st_dev, st.st_ino
-
-
 def names_of_pid(pid="self"):
     """Every name (readdir order) whose namespace is that of process ``pid``."""
     pid = str(pid)
     if pid != "self" and pid.strip("0123456789"):  # ip's is_pid(): digits only, "" too
         raise UsageError(f"Specified string '{pid}' is not a pid")
-    dev, ino = _pid_identity(pid)
+    try:
+        dev, ino = ns.identity(f"/proc/{pid}/ns/net")
+    except OSError as e:
+        raise NotFound(f"Cannot open network namespace: {e.strerror}", errno=e.errno) from None
     try:
         run_dir = os.open(store.RUN_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except FileNotFoundError:
