@@ -9,7 +9,7 @@ mountinfo, so only the error path imports this module.
 import os
 
 from . import ns
-from .procs import pids_in
+from .procs import pids_in, proc_pids
 
 SHOWN_PIDS = 8
 
@@ -56,12 +56,11 @@ def mounts_on_entry(name, run_dir):
 def _mount_namespaces():
     """{mount namespace ("mnt:[N]"): [pids]} of every process we may look at."""
     groups = {}
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                groups.setdefault(os.readlink(f"/proc/{pid}/ns/mnt"), []).append(pid)
-            except OSError:
-                continue
+    for pid in proc_pids():
+        try:
+            groups.setdefault(os.readlink(f"/proc/{pid}/ns/mnt"), []).append(pid)
+        except OSError:
+            continue
     return groups
 
 
