@@ -15,8 +15,9 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from run import timed  # bench/run.py: this script's directory is first in sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 INNER = "PYNETNS_BENCH_COMPLETION_PRIVATE"
@@ -41,21 +42,9 @@ done
 '''
 
 
-def spawn_time(argv, env):
-    """Wall time in seconds of argv, its output thrown away."""
-    devnull = [(os.POSIX_SPAWN_OPEN, fd, "/dev/null", os.O_RDWR, 0) for fd in (0, 1, 2)]
-    start = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, env, file_actions=devnull)
-    _, status = os.waitpid(pid, 0)
-    took = time.perf_counter() - start
-    if status:
-        sys.exit(f"bench: {argv} failed with status {status:#x}")
-    return took
-
-
 def median_ms(argv, env, runs):
-    spawn_time(argv, env)  # warm the page cache
-    return statistics.median(spawn_time(argv, env) for _ in range(runs)) * 1000
+    timed(argv, env)  # warm the page cache
+    return statistics.median(timed(argv, env) for _ in range(runs)) * 1000
 
 
 def bash_median_ms(env, runs, expected):

@@ -60,10 +60,10 @@ class Tools:
         self.sleep = shutil.which("sleep", path=ENV["PATH"])
 
 
-def timed(argv):
+def timed(argv, env=ENV):
     """Run argv with stdio on /dev/null; its wall time in seconds. A failure is fatal."""
     start = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, ENV, file_actions=_DEVNULL)
+    pid = os.posix_spawn(argv[0], argv, env, file_actions=_DEVNULL)
     _, status = os.waitpid(pid, 0)
     elapsed = time.perf_counter() - start
     if status:

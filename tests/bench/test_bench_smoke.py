@@ -20,6 +20,7 @@ def test_quick_bench_runs_and_prints_every_case():
                  "-batch:", "library add+delete", "identify PID", "pids NAME",
                  "half with nsid", "peak RSS of list"):
         assert case in cases, f"no row for {case!r} in:\n{proc.stdout}"
+    assert "| request | median ms |" in proc.stdout, "no completion table (bench/completion.py)"
     assert "gate(s) failed" in proc.stdout
 
 
