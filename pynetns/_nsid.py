@@ -179,11 +179,6 @@ class Socket:
                 return
 
 
-def get_nsids(fds):
-    """The nsid of each namespace fd in the caller's namespace (None when unassigned)."""
-    return [nsid for nsid, _ in nsid_replies(fds)]
-
-
 def nsid_replies(fds):
     """(nsid or None, errno or 0) for each namespace fd, in the caller's namespace. The
     kernel refuses (EINVAL) an fd of another namespace type.
@@ -235,7 +230,8 @@ def _plain_answer(data):
 
 
 def nsid_of_fd(fd):
-    return get_nsids([fd])[0]
+    """The nsid of a network namespace fd in the caller's namespace (None when unassigned)."""
+    return nsid_replies([fd])[0][0]
 
 
 def set_nsid(fd, nsid):

@@ -142,12 +142,19 @@ def test_current_nsid_with_a_target(holder_fd):
     assert ours == [(RTM_NEWNSID, 201, -1, nsid, 0, None)]
 
 
-def test_get_nsids_in_bulk(holder_fd):
+def test_nsid_replies_in_bulk(holder_fd):
     fds = [holder_fd] * (_nsid.CHUNK * 2 + 3)
-    assert _nsid.get_nsids(fds) == [None] * len(fds)
+    assert _nsid.nsid_replies(fds) == [(None, 0)] * len(fds)
     _nsid.set_nsid(holder_fd, -1)
     nsid = _nsid.nsid_of_fd(holder_fd)
-    assert _nsid.get_nsids(fds) == [nsid] * len(fds)
+    assert _nsid.nsid_replies(fds) == [(nsid, 0)] * len(fds)
+    # A namespace of another type is refused in place (entries() then checks its type).
+    uts = os.open("/proc/self/ns/uts", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        assert _nsid.nsid_replies([holder_fd, uts, holder_fd]) == [(nsid, 0), (None, 22),
+                                                                    (nsid, 0)]
+    finally:
+        os.close(uts)
 
 
 def test_describe_error():
