@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 from .errors import (Busy, CommandFailed, ContainerError, Exists, InvalidName, InvalidPid,
                      NetlinkError, NetnsError, NotANamespace, NotFound, PermissionDenied,
                      SystemCallFailed, UsageError)
+from .ns import check
 from .store import RUN_DIR, Entry, add, attach, bind, delete, entries, is_valid_name, names
 
 __all__ = [
@@ -28,7 +29,6 @@ __all__ = [
 _LAZY = {
     "entered": "execns", "exec_in": "execns", "identify": "procs", "names_of_pid": "procs",
     "pids": "procs", "get_nsid": "nsid", "set_nsid": "nsid", "list_ids": "nsid",
-    "check": "ns",
 }
 
 
