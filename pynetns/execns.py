@@ -4,6 +4,7 @@ switch() changes the calling thread for good (the process is about to exec); ent
 the reversible form for library users.
 """
 import os
+import sys
 
 from . import _sys, store
 from .errors import CommandFailed, SystemCallFailed
@@ -128,8 +129,16 @@ def execvp(argv):
     raise CommandFailed(f'exec of "{cmd}" failed: {last.strerror}', errno=last.errno)
 
 
-def exec_in(name, argv, warn):
-    """Enter ``name`` and replace this process with ``argv`` (never returns normally)."""
+def _to_stderr(message):
+    print(message, file=sys.stderr)
+
+
+def exec_in(name, argv, warn=_to_stderr):
+    """Enter ``name`` and replace this process with ``argv`` (never returns normally).
+
+    ``warn`` receives the non-fatal messages (a failed /etc/netns bind); by default they
+    go to stderr, as `ip netns exec` prints them.
+    """
     switch(name, warn)
     execvp(argv)
 

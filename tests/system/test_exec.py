@@ -5,6 +5,7 @@ ip and pynetns run the same command in the same (suite-named) namespace.
 """
 import os
 import shutil
+import sys
 
 import pytest
 
@@ -153,6 +154,17 @@ def test_etc_netns_bind_failure_is_a_warning(ns, etc_netns):
     assert r.rc == 0 and r.out.startswith(b"# resolv.conf for")
     assert r.err == (f"Bind {etc_netns}/pynetns-no-such-file -> /etc/pynetns-no-such-file "
                      f"failed: No such file or directory\n").encode()
+
+
+def test_library_exec_in_is_the_cli_exec(ns, etc_netns):
+    # Its default warn writes the bind failure to stderr, as the CLI does.
+    with open(f"{etc_netns}/pynetns-no-such-file", "w") as f:
+        f.write("x\n")
+    argv = ["sh", "-c", "cat /etc/resolv.conf; readlink /proc/self/ns/net; exit 3"]
+    lib = run([sys.executable, "-c", f"import pynetns; pynetns.exec_in({ns!r}, {argv!r})"])
+    cli = pynetns("exec", ns, *argv)
+    assert lib.triple() == cli.triple()
+    assert lib.rc == 3 and lib.out.startswith(b"# resolv.conf for") and b"Bind " in lib.err
 
 
 @pytest.mark.parametrize("path", ["", "::/usr/bin:/bin", "/nonexistent:"])
