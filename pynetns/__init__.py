@@ -15,13 +15,14 @@ from .errors import (Busy, CommandFailed, ContainerError, Exists, InvalidName, I
                      NetlinkError, NetnsError, NotANamespace, NotFound, PermissionDenied,
                      SystemCallFailed, UsageError)
 from .ns import check
-from .store import RUN_DIR, Entry, add, attach, bind, delete, entries, is_valid_name, names
+from .store import (RUN_DIR, Entry, add, attach, bind, delete, entries, exists, is_valid_name,
+                    names)
 
 __all__ = [
     "Busy", "CommandFailed", "ContainerError", "Exists", "InvalidName", "InvalidPid",
     "NetlinkError", "NetnsError", "NotANamespace", "NotFound", "PermissionDenied",
     "SystemCallFailed", "UsageError", "RUN_DIR", "Entry", "add", "attach", "bind", "delete",
-    "entries", "is_valid_name", "names", "entered", "exec_in", "identify", "names_of_pid",
+    "entries", "exists", "is_valid_name", "names", "entered", "exec_in", "identify", "names_of_pid",
     "pids", "get_nsid", "set_nsid", "list_ids", "check",
 ]
 

@@ -17,6 +17,7 @@ NAME_MAX = 255
 
 
 def is_valid_name(name):
+    """Whether ``name`` may name an entry (see InvalidName)."""
     raw = os.fsencode(name)
     # A NUL cannot reach ip through argv; for library callers it is just as invalid.
     return (bool(raw) and len(raw) <= NAME_MAX and b"/" not in raw and b"\0" not in raw

@@ -32,16 +32,18 @@ def test_add_delete_and_entries(netns_name):
     ours = [e for e in pynetns.entries() if e.name == netns_name]
     assert len(ours) == 1 and ours[0].ok and ours[0].nsid is None and ours[0].problem is None
     assert netns_name in pynetns.names()
+    assert pynetns.exists(netns_name) is True
     assert ip_netns("list").out.count(netns_name.encode()) == 1  # ip sees what we made
     pynetns.delete(netns_name)
     assert not os.path.lexists(f"{RUN_DIR}/{netns_name}")
     with pytest.raises(pynetns.NotFound):
         pynetns.delete(netns_name)
+    assert pynetns.exists(netns_name) is False
 
 
 @pytest.mark.parametrize("bad", ["", ".", "..", "a/b", "/abs", "n" * 256, "nul\0"])
 @pytest.mark.parametrize("call", ["add", "delete", "attach", "pids", "get_nsid", "set_nsid",
-                                  "entered"])
+                                  "entered", "exists"])
 def test_invalid_names(bad, call):
     args = (bad, os.getpid()) if call == "attach" else (bad,)
     with pytest.raises(pynetns.InvalidName) as e:
@@ -119,7 +121,7 @@ def test_broken_entries(netns_name):
     open(f"{RUN_DIR}/{netns_name}", "w").close()
     entry = [e for e in pynetns.entries() if e.name == netns_name][0]
     assert not entry.ok and entry.problem == "a plain file"
-    for call in (pynetns.pids, pynetns.get_nsid, pynetns.set_nsid):
+    for call in (pynetns.pids, pynetns.get_nsid, pynetns.set_nsid, pynetns.exists):
         with pytest.raises(pynetns.NotANamespace) as e:
             call(netns_name)
         assert e.value.problem == "a plain file" and e.value.name == netns_name
