@@ -24,7 +24,8 @@ class UsageError(NetnsError):
 
 
 class InvalidName(UsageError):
-    """A name `ip` rejects: empty, '.', '..', containing '/', or longer than 255 bytes."""
+    """A name `ip` rejects: empty, '.', '..', containing '/', or longer than 255 bytes; or
+    one with a NUL, which cannot reach ip through argv."""
 
 
 class InvalidPid(UsageError):

@@ -47,7 +47,7 @@ def _remount_sys(name):
 
 def _bind_etc(name, warn):
     if len(os.fsencode(name)) >= store.NAME_MAX:
-        return
+        return  # ip binds nothing for a name of 255 bytes: neither do we
     etc = f"{ETC_DIR}/{name}"
     try:
         files = os.listdir(etc)
