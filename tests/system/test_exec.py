@@ -156,6 +156,23 @@ def test_etc_netns_bind_failure_is_a_warning(ns, etc_netns):
                      f"failed: No such file or directory\n").encode()
 
 
+def test_no_etc_netns_binds_for_a_255_byte_name(netns_name):
+    name = netns_name.another("l" * (255 - len(netns_name)))
+    assert len(name) == 255 and pynetns("add", name).rc == 0
+    made_parent = not os.path.isdir("/etc/netns")
+    os.makedirs(f"/etc/netns/{name}")
+    try:
+        with open(f"/etc/netns/{name}/resolv.conf", "w") as f:
+            f.write("# not bound\n")
+        with open("/etc/resolv.conf", "rb") as f:
+            host = f.read()
+        assert same_exec(name, "cat", "/etc/resolv.conf").triple() == (0, host, b"")
+    finally:
+        shutil.rmtree(f"/etc/netns/{name}")
+        if made_parent:
+            os.rmdir("/etc/netns")
+
+
 def test_library_exec_in_is_the_cli_exec(ns, etc_netns):
     # Its default warn writes the bind failure to stderr, as the CLI does.
     with open(f"{etc_netns}/pynetns-no-such-file", "w") as f:
