@@ -252,15 +252,10 @@ def _exec_child(name, argv):
     """In a forked child: enter and exec; never returns."""
     from . import execns
     try:
-        try:
-            execns.switch(name, err)
-        except NetnsError as e:
-            err(str(e))
-            os._exit(1)
-        try:
-            execns.execvp(argv)
-        except NetnsError as e:
-            err(str(e))
+        execns.switch(name, err)
+        execns.execvp(argv)
+    except NetnsError as e:
+        err(str(e))
     finally:
         os._exit(1)
 
