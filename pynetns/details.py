@@ -4,9 +4,7 @@ list -d describes each healthy entry: inode, nsid, bind mount or symlink, the PI
 the container that owns it and, when it has gone stale, why. The owner is the container
 the entry was attached from (its record) or else a running container in that namespace.
 """
-import os
-
-from . import attachments, containers, ns, output
+from . import attachments, containers, ns, output, procs
 from .errors import ContainerError, NoSuchContainer
 from .output import err, out
 
@@ -21,8 +19,8 @@ def _identity_of_pid(pid):
 def _pids_by_identity():
     """(dev, ino) of a network namespace → PIDs in it, in one pass over /proc."""
     found = {}
-    for pid in os.listdir("/proc"):
-        if pid.isdigit() and (identity := _identity_of_pid(pid)):
+    for pid in procs.proc_pids():
+        if identity := _identity_of_pid(pid):
             found.setdefault(identity, []).append(int(pid))
     return found
 
