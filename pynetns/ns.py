@@ -39,10 +39,6 @@ def identity(path):
     return st.st_dev, st.st_ino
 
 
-def nstype(fd):
-    return _sys.ioctl(fd, NS_GET_NSTYPE)
-
-
 def _file_kind(mode):
     if _stat.S_ISDIR(mode):
         return "a directory"
@@ -114,7 +110,7 @@ def check(path, is_symlink=None, keep_fd=False, check_type=True):
 def check_fd_type(checked, fd):
     """Set checked.problem unless fd is a network namespace."""
     try:
-        kind = nstype(fd)
+        kind = _sys.ioctl(fd, NS_GET_NSTYPE)
     except OSError:
         kind = None
     if kind != _sys.CLONE_NEWNET:
