@@ -201,10 +201,6 @@ class WantsHelp(Exception):
     """--help was asked for: the caller hands over to click."""
 
 
-class UnknownOption(UsageError):
-    pass
-
-
 def scan_options(words, lookup, help_words=("--help",), dashdash=True):
     """Read the leading options of ``words`` as ip's main() does, without judging them.
 
@@ -253,7 +249,7 @@ def parse_globals(argv):
     if unknown and argv[end].startswith("-"):
         word = argv[end]
         spelled = word[1:] if word.startswith("--") else word  # as ip names it
-        raise UnknownOption(f'Option "{spelled}" is unknown, try "pynetns --help".')
+        raise UsageError(f'Option "{spelled}" is unknown, try "pynetns --help".')
     return settings, argv[end:]
 
 
