@@ -22,7 +22,9 @@ class Option:
         self.names = names
         self.arg = arg
         self.help = help
-        self.prefix = prefix  # ip options match any prefix; pynetns ones only in full
+        # Any prefix selects it (ip's matches()); else only the full name: -4, -echo and
+        # the others ip strcmp()s, and pynetns's own options.
+        self.prefix = prefix
 
 
 # ip's global options in ip.c's matching order. Those that mean nothing for netns are
