@@ -356,7 +356,7 @@ def entries(with_nsid=True):
 
 def _entries(with_nsid):
     result = []
-    fds = []
+    kept = []
     try:
         for d in _scan():
             try:
@@ -368,15 +368,15 @@ def _entries(with_nsid):
             e = Entry(d.name, c)
             result.append(e)
             if c.fd >= 0:
-                fds.append(e)
-        if fds:
+                kept.append(e)
+        if kept:
             from . import _nsid
-            for e, (nsid, error) in zip(fds, _nsid.nsid_replies([e.checked.fd for e in fds])):
+            for e, (nsid, error) in zip(kept, _nsid.nsid_replies([e.checked.fd for e in kept])):
                 e.nsid = nsid
                 if error:
                     ns.check_fd_type(e.checked, e.checked.fd)
     finally:
-        for e in fds:
+        for e in kept:
             os.close(e.checked.fd)
             e.checked.fd = -1
     return result
