@@ -1,6 +1,7 @@
-"""click over grammar.py: help text, usage errors and completion. Parsing ends in the same
-Invocation and commands.execute() as the fast path; this module only builds the click
-objects from the tables.
+"""click over grammar.py: --help, and the PYNETNS_CLICK=1 path the tests compare with the fast
+one. Parsing ends in the same Invocation and commands.execute() as the fast path (or in
+commands.main, for -netns, -Version and -batch); this module only builds the click objects
+from the tables.
 """
 import click
 

@@ -1,8 +1,8 @@
 """The one definition of pynetns's command line: global options, verbs, verb options.
 
 iproute2 semantics: a global option or a verb is given by any prefix of its name, tried in
-ip's order (so `-b` is -batch and `a` is add but `at` attach). The fast path (__main__) and
-click (cli) both read these tables; neither has a grammar of its own.
+ip's order (so `-b` is -batch and `a` is add but `at` attach). The fast path (__main__), click
+(cli) and completion all read these tables; none has a grammar of its own.
 """
 from .errors import UsageError
 
