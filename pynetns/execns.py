@@ -93,6 +93,10 @@ def _restore_signals():
         _signal.signal(sig, _signal.SIG_DFL)
 
 
+# ENOENT ENOTDIR ESTALE ENODEV ETIMEDOUT: glibc tries the next PATH entry after these.
+_NOT_HERE = (2, 20, 116, 19, 110)
+
+
 def execvp(argv):
     """execvp(3) as glibc does it, with the /bin/sh fallback for scripts without a shebang.
 
@@ -112,6 +116,7 @@ def execvp(argv):
         try:
             os.execv(file, argv)
         except OSError as e:
+            last = e
             if e.errno == 8:  # ENOEXEC: no shebang, run it with the shell like libc does
                 try:
                     os.execv("/bin/sh", ["/bin/sh", file] + list(argv[1:]))
@@ -120,11 +125,9 @@ def execvp(argv):
                 break
             if e.errno == 13:
                 saw_eacces = True
-            elif e.errno not in (2, 20, 116, 19, 110):  # ENOENT ENOTDIR ESTALE ENODEV ETIMEDOUT
-                last = e
+            elif e.errno not in _NOT_HERE:
                 break
-            last = e
-    if saw_eacces and last.errno in (2, 20, 116, 19, 110):
+    if saw_eacces and last.errno in _NOT_HERE:
         last = OSError(13, os.strerror(13))
     raise CommandFailed(f'exec of "{cmd}" failed: {last.strerror}', errno=last.errno)
 
