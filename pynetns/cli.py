@@ -92,13 +92,12 @@ class NetnsGroup(click.Group):
 
 
 def _wants_help(verb, args):
-    """--help among the verb's leading options (not in a command exec runs)."""
+    """--help among the verb's leading options (not in a command exec runs). Their usage
+    errors were reported by __main__ before click was loaded."""
     try:
         grammar.parse_verb_options(verb, args)
     except grammar.WantsHelp:
         return True
-    except grammar.UsageError:
-        pass
     return False
 
 
