@@ -58,9 +58,7 @@ class NetnsGroup(click.Group):
     """Verbs resolved by ip's prefix rules; no verb means list."""
 
     def resolve_command(self, ctx, args):
-        verb = grammar.match_verb(args[0])
-        if verb is None:
-            return args[0], None, args[1:]  # invoke() reports it the way ip does
+        verb = grammar.match_verb(args[0])  # a known verb: invoke() sends the rest elsewhere
         return verb.name, self.commands[verb.name], args[1:]
 
     def parse_args(self, ctx, args):
