@@ -16,7 +16,9 @@ import os
 from . import grammar
 from .output import out
 
-SHELLS = ("bash", "zsh", "fish")
+# The completion script of each shell, as packaged (completions/ in the source tree).
+SCRIPTS = {"bash": "pynetns.bash", "zsh": "_pynetns", "fish": "pynetns.fish"}
+SHELLS = tuple(SCRIPTS)
 ENGINES = ("docker", "podman")
 # A daemon that accepts but never answers must not freeze the user's shell.
 ENGINE_TIMEOUT = 0.5
@@ -289,10 +291,7 @@ def main(argv):
     return 0
 
 
-SCRIPTS = {"bash": "pynetns.bash", "zsh": "_pynetns", "fish": "pynetns.fish"}
-
-
 def script(shell):
-    """The completion script for ``shell``, as packaged (completions/ in the source tree)."""
+    """The completion script for ``shell``."""
     with open(os.path.join(os.path.dirname(__file__), "completions", SCRIPTS[shell])) as f:
         return f.read()
