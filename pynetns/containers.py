@@ -9,7 +9,6 @@ import os
 
 from .errors import ContainerError, EngineUnavailable, NoSuchContainer
 
-ENGINES = ("docker", "podman")
 TIMEOUT = 30  # seconds for one engine request; a hung daemon must not hang pynetns
 
 
@@ -164,6 +163,7 @@ class Podman:
 
 
 _CLIENTS = {"docker": Docker, "podman": Podman}
+ENGINES = tuple(_CLIENTS)  # in the order a bare container name is looked up
 
 
 def engine(name):
