@@ -81,8 +81,10 @@ def check(path, is_symlink=None, keep_fd=False, check_type=True):
     opened (opening a FIFO would block). With ``check_type`` false (and ``keep_fd``), a
     namespace of any type passes: the caller checks the kept fd with check_fd_type().
     """
+    st = None
     if is_symlink is None:
-        is_symlink = _stat.S_ISLNK(os.lstat(path).st_mode)
+        st = os.lstat(path)  # for anything but a symlink, what stat() would say
+        is_symlink = _stat.S_ISLNK(st.st_mode)
     target = None
     if is_symlink:
         target = os.readlink(path)
@@ -91,7 +93,7 @@ def check(path, is_symlink=None, keep_fd=False, check_type=True):
         except OSError:
             return Checked(path, symlink=True, target=target,
                            problem=f"a dangling symlink to {target}")
-    else:
+    elif st is None:
         st = os.stat(path)
     res = Checked(path, st.st_dev, st.st_ino, is_symlink, target)
     if st.st_dev != nsfs_device() or not _stat.S_ISREG(st.st_mode):
