@@ -10,7 +10,7 @@ import os
 
 from . import containers, ns, rundir, store
 from ._cint import parse_c_int
-from .errors import (ContainerError, Exists, InvalidPid, NetnsError, NoSuchContainer,
+from .errors import (ContainerError, InvalidPid, NetnsError, NoSuchContainer,
                      NotANamespace, NotFound, SystemCallFailed)
 
 RECORDS_DIR = "/run/pynetns/records"
@@ -110,12 +110,8 @@ def _make_symlink(name, target):
     path = store.path_of(name)
     try:
         os.symlink(target, path)
-    except FileExistsError as e:
-        raise Exists(f'Cannot create namespace file "{path}": {e.strerror}',
-                     name=name, errno=e.errno) from None
     except OSError as e:
-        raise SystemCallFailed(f'Cannot create namespace file "{path}": {e.strerror}',
-                               name=name, errno=e.errno) from None
+        raise store.create_failed(name, e) from None
     finally:
         os.close(lock)
     return path

@@ -79,18 +79,19 @@ def prepare_run_dir():
         raise
 
 
+def create_failed(name, err):
+    """The error for an OSError from creating entry ``name`` (placeholder or symlink)."""
+    message = f'Cannot create namespace file "{path_of(name)}"'
+    return _failed(Exists if err.errno == 17 else SystemCallFailed, message, err, name)
+
+
 def _create_placeholder(name):
     """The new empty entry, created with O_EXCL (which never follows a planted symlink);
     returns its descriptor, which the bind mount targets exactly."""
-    path = path_of(name)
     try:
-        return os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0)
-    except FileExistsError as e:
-        raise Exists(f'Cannot create namespace file "{path}": {e.strerror}',
-                     name=name, errno=e.errno) from None
+        return os.open(path_of(name), os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0)
     except OSError as e:
-        raise _failed(SystemCallFailed, f'Cannot create namespace file "{path}"', e,
-                      name) from None
+        raise create_failed(name, e) from None
 
 
 def _remove_placeholder(name, placeholder):
