@@ -139,6 +139,26 @@ def in_private_run_dir(script, timeout=120, net=False):
     return Result(proc)
 
 
+# Test tiers, by directory: tests/unit runs anywhere (no root, no ip, no pyroute2 needed:
+# `pytest -m "not root"`); everything else needs root and the real kernel, and some tiers
+# need more. pyproject.toml declares the markers.
+_TIERS = {"unit": (), "system": ("root", "ip"), "stress": ("root", "ip"), "bench": ("root", "ip"),
+          "security": ("root", "ip"), "engines": ("root", "engine"), "shell": ("root", "shells")}
+
+
+# Without root the other tiers cannot even set up (they read the venv's script, /run/netns,
+# the engines): they are left out, so that `pytest` on a laptop runs what can run.
+collect_ignore = [] if os.geteuid() == 0 else [t for t, needs in _TIERS.items() if needs]
+
+
+def pytest_collection_modifyitems(items):
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        tier = Path(item.fspath).resolve().relative_to(tests).parts[0]
+        for marker in _TIERS.get(tier, ("root",)):
+            item.add_marker(marker)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_leftovers():
     """After the whole session: no entry or mount of the suite is left behind."""

@@ -29,6 +29,7 @@ def ip_in_new_netns(*args):
     return r.stdout
 
 
+@pytest.mark.root  # runs the real ip in a namespace of its own
 @pytest.mark.parametrize("args", [
     ["addr", "show", "lo"], ["-s", "-s", "-d", "link", "show", "lo"],
     ["route", "show", "table", "local"], ["-6", "route", "show", "table", "local"],
@@ -44,6 +45,7 @@ NAMES = ["plain", "tab\there", 'quo"te', "back\\slash", "nl\nx", "cr\rx", "ff\fx
          "ctl\x01x", "utf8-é", "bad-\udcff", "sp ace", "uni-\u2603"]
 
 
+@pytest.mark.root  # runs the real ip in a namespace of its own
 @pytest.mark.parametrize("pretty", [False, True], ids=["plain", "pretty"])
 def test_netns_list_json_with_awkward_names(pretty):
     # A str argv reaches bash as bytes again (surrogateescape), \udcff as a raw 0xff.
