@@ -337,11 +337,18 @@ def cmd_completion(inv):
     return 0
 
 
+def cmd_inventory(inv):
+    from . import inventory_view
+    return (inventory_view.show_which if inv.verb.name == "which" else
+            inventory_view.show_inventory)(inv)
+
+
 HANDLERS = {
     "list": cmd_list, "list-id": cmd_list_id, "help": cmd_help, "add": cmd_add,
     "set": cmd_set, "delete": cmd_delete, "identify": cmd_identify, "pids": cmd_pids,
     "exec": cmd_exec, "monitor": cmd_monitor, "attach": cmd_attach, "prune": cmd_prune,
     "completion": cmd_completion, "exists": cmd_exists,
+    "inventory": cmd_inventory, "which": cmd_inventory,
 }
 
 # Exit codes other than 1: a failed exec setup ends ip with exit(-1); netlink errors are 2.

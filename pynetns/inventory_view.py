@@ -1,0 +1,183 @@
+"""What `inventory` and `which` print: a table with a header (lsns's layout) or JSON."""
+from . import inventory, output, which
+from .details import _table
+from .errors import UsageError
+from .output import err, out, printable
+
+DEFAULT_COLUMNS = ("NS", "NSID", "NAMES", "NPROCS", "PID", "COMMAND", "OWNER", "INTERFACES")
+# NSFS: mount points besides /run/netns; LISTEN: listening sockets.
+COLUMNS = DEFAULT_COLUMNS + ("NSFS", "LISTEN")
+
+
+def columns(spec):
+    """lsns's -o: a comma-separated list, any case; '+LIST' adds to the default columns."""
+    if spec is None:
+        return list(DEFAULT_COLUMNS)
+    extra = spec.startswith("+")
+    chosen = list(DEFAULT_COLUMNS) if extra else []
+    for word in (spec[1:] if extra else spec).split(","):
+        if word.upper() not in COLUMNS:
+            raise UsageError(f"unknown column: {word}")
+        chosen.append(word.upper())
+    return chosen
+
+
+def link_name(n, x):
+    """The name as `ip link` shows it: NAME@ifPEER for a peer in another namespace,
+    NAME@PARENT for a link in this one (iproute2's print_linktype/IFLA_LINK branch)."""
+    if x.link is None:
+        return x.name
+    if x.link == 0:
+        return f"{x.name}@NONE"
+    parent = n.link(x.link) if x.link_netnsid is None else None
+    return f"{x.name}@{parent.name if parent else f'if{x.link}'}"
+
+
+def _interfaces_text(n):
+    if n.links is None:
+        return f"? ({n.error})"
+    return ", ".join(" ".join([link_name(n, x)] + x.addresses) for x in n.links)
+
+
+def _dash(values):
+    return ",".join(values) or "-"
+
+
+def _cell(n, column):
+    value = {
+        "NS": lambda: str(n.ino),
+        "NSID": lambda: "-" if n.nsid is None else str(n.nsid),
+        "NAMES": lambda: _dash(n.names),
+        "NPROCS": lambda: str(len(n.pids)),
+        "PID": lambda: str(n.pid or "-"),
+        "COMMAND": lambda: n.command or "-",
+        "OWNER": lambda: n.owner or "-",
+        "INTERFACES": lambda: _interfaces_text(n),
+        "NSFS": lambda: _dash(n.mounts),
+        "LISTEN": lambda: ("?" if n.listeners is None else
+                           _dash(f"{s.proto}:{s.endpoint}" for s in n.listeners)),
+    }[column]()
+    return printable(value)
+
+
+def _peer_json(n, x):
+    peer = n.peers.get(x.index)
+    if peer is None:
+        return None
+    m, y = peer
+    return {"ns": m.ino, "interface": y.name, "index": y.index}
+
+
+def _link_json(n, x):
+    return {"name": x.name, "index": x.index, "kind": x.kind, "state": x.state,
+            "link": x.link, "link_netnsid": x.link_netnsid, "peer": _peer_json(n, x),
+            "addresses": list(x.addresses)}
+
+
+def _value(n, column):
+    return {
+        "NS": lambda: n.ino,
+        "NSID": lambda: n.nsid,
+        "NAMES": lambda: list(n.names),
+        "NPROCS": lambda: len(n.pids),
+        "PID": lambda: n.pid,
+        "COMMAND": lambda: n.command,
+        "OWNER": lambda: n.owner,
+        "INTERFACES": lambda: (None if n.links is None else
+                               [_link_json(n, x) for x in n.links]),
+        "NSFS": lambda: list(n.mounts),
+        "LISTEN": lambda: (None if n.listeners is None else
+                           [{"proto": s.proto, "address": s.address, "port": s.port}
+                            for s in n.listeners]),
+    }[column]()
+
+
+def _row_json(n, chosen):
+    row = {c.lower(): _value(n, c) for c in chosen}
+    if n.error:
+        row["error"] = n.error
+    return row
+
+
+def _warn(inv):
+    for w in inv.warnings:
+        err(f"warning: {w}")
+    if inv.hidden_pids:
+        err(f"warning: {inv.hidden_pids} processes hide their network namespace from this "
+            "user (Permission denied): run as root to see them")
+
+
+def _collect(chosen):
+    return inventory.collect(
+        interfaces=bool({"INTERFACES", "LISTEN"} & set(chosen)),
+        sockets="LISTEN" in chosen, owners="OWNER" in chosen)
+
+
+def show_inventory(inv):
+    """The `inventory` verb; returns the exit code."""
+    if inv.args:
+        raise UsageError(f'inventory takes no argument, not "{inv.args[0]}"')
+    chosen = columns(inv.options.get("columns"))
+    found = _collect(chosen)
+    if inv.flag("json"):
+        out(output.json_array([_row_json(n, chosen) for n in found.namespaces],
+                              inv.flag("pretty")))
+    else:
+        out(_table([chosen] + [[_cell(n, c) for c in chosen] for n in found.namespaces]))
+    _warn(found)
+    return 0
+
+
+def _match_text(m):
+    if m.listener is not None:
+        s = m.listener
+        pids = f" (pid {','.join(map(str, m.pids))})" if m.pids else ""
+        return f"{s.proto} {s.endpoint}{pids}"
+    name = link_name(m.ns, m.link)
+    if m.address is not None:
+        return f"{m.address} on {name}"
+    kind = f" ({m.link.kind})" if m.link.kind else ""
+    if m.peer_of is not None:
+        return f"{name}{kind}, peer of {m.peer_of.name}"
+    return f"{name}{kind}"
+
+
+def _match_json(m):
+    item = {"ns": m.ns.ino, "nsid": m.ns.nsid, "names": list(m.ns.names),
+            "owner": m.ns.owner, "containers": [c.as_json() for c in m.ns.containers]}
+    if m.listener is not None:
+        item.update(proto=m.listener.proto, address=m.listener.address,
+                    port=m.listener.port, pids=m.pids)
+        return item
+    item.update(interface=m.link.name, index=m.link.index, kind=m.link.kind)
+    if m.address is not None:
+        item["address"] = m.address
+    item["peer"] = _peer_json(m.ns, m.link)
+    item["peer_of"] = m.peer_of.name if m.peer_of is not None else None
+    return item
+
+
+def show_which(inv):
+    """The `which` verb: 0 with matches, 1 when nothing has TARGET, 255 for a bad one."""
+    if len(inv.args) != 1:
+        err("Usage: pynetns which [-j] NAME|INDEX|ADDRESS|[tcp|udp]:PORT")
+        return 255
+    try:
+        target = which.parse(inv.args[0])
+    except UsageError as e:
+        err(str(e))
+        return 255
+    found = inventory.collect(sockets=target.kind == "port")
+    matches = which.find(found, target)
+    _warn(found)
+    if not matches:
+        err(f'nothing has "{printable(target.text)}" in any network namespace')
+        return 1
+    if inv.flag("json"):
+        out(output.json_array([_match_json(m) for m in matches], inv.flag("pretty")))
+        return 0
+    lines = [["NS", "OWNER", "NAMES", "MATCH"]] + [
+        [str(m.ns.ino), printable(m.ns.owner or "-"), printable(_dash(m.ns.names)),
+         printable(_match_text(m))] for m in matches]
+    out(_table(lines))
+    return 0
