@@ -362,7 +362,9 @@ def resolve(settings, words):
     """Words after the globals → Invocation, with ip's checks in ip's order."""
     if not words:
         return grammar.Invocation(settings, grammar.VERB_BY_NAME["list"])
-    if not settings.get("all") and len(words) > 1 and not store.is_valid_name(words[1]):
+    # which's TARGET is no netns name: its own parse judges it.
+    if (not settings.get("all") and len(words) > 1 and words[0] != "which"
+            and not store.is_valid_name(words[1])):
         fatal(f'Invalid netns name "{words[1]}"')
     verb = grammar.match_verb(words[0])
     if verb is None:

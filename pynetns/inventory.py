@@ -296,15 +296,28 @@ def _owners(found):
     by_pid = {p: n for n in found.values() for p in n.pids}
     # Holders before the containers that only share their namespace (--network container:).
     for c in sorted(running, key=lambda c: c.shares_with is not None):
-        n = by_pid.get(c.pid)
-        if n is None and c.sandbox_key:
-            try:
-                n = found.get(ns.identity(c.sandbox_key))
-            except OSError:
-                pass
-        if n is not None:
+        n = found.get(_sandbox(c)) or by_pid.get(c.pid)
+        if n is not None and (n.identity == _sandbox(c) or _in_cgroup(c)):
             n.containers.append(c)
     return [str(e) for e in errors if e.installed]
+
+
+def _sandbox(c):
+    """The identity of the namespace at the container's SandboxKey, if there is one."""
+    try:
+        return ns.identity(c.sandbox_key) if c.sandbox_key else None
+    except OSError:
+        return None
+
+
+def _in_cgroup(c):
+    """Whether c.pid here is the container's process: an engine's PID means another
+    process under a PID namespace of our own, or once the container's has exited."""
+    try:
+        with open(f"/proc/{c.pid}/cgroup") as f:
+            return c.id in f.read()
+    except OSError:
+        return False
 
 
 def collect(interfaces=True, sockets=True, owners=True):
