@@ -1,4 +1,6 @@
 """What `inventory` and `which` print: a table with a header (lsns's layout) or JSON."""
+import os
+
 from . import inventory, output, which
 from .details import _table
 from .errors import UsageError
@@ -103,8 +105,10 @@ def _warn(inv):
     for w in inv.warnings:
         err(f"warning: {w}")
     if inv.hidden_pids:
-        err(f"warning: {inv.hidden_pids} processes hide their network namespace from this "
-            "user (Permission denied): run as root to see them")
+        many = inv.hidden_pids > 1
+        err(f"warning: the network namespace of {inv.hidden_pids} process{'es' * many} "
+            "cannot be read (Permission denied)"
+            + ("" if os.geteuid() == 0 else ": run as root to see them"))
 
 
 def _collect(chosen):
