@@ -220,17 +220,27 @@ def _enter(n):
     return True
 
 
+def _read(n, sockets):
+    """Dump the namespace the calling thread is in into ``n``."""
+    try:
+        n.links = _rtnl.links()
+        n.listeners = _procnet.listeners() if sockets else []
+    except OSError as e:
+        n.links = n.listeners = None
+        n.error = f"cannot read it: {e.strerror}"
+
+
 def _read_all(namespaces, sockets):
+    # The caller's own namespace is read where the caller is: entering it would need
+    # CAP_SYS_ADMIN, which an unprivileged caller lacks.
+    for n in namespaces:
+        if n.is_caller:
+            _read(n, sockets)
+
     def work():
         for n in namespaces:
-            if not _enter(n):
-                continue
-            try:
-                n.links = _rtnl.links()
-                n.listeners = _procnet.listeners() if sockets else []
-            except OSError as e:
-                n.links = n.listeners = None
-                n.error = f"cannot read it: {e.strerror}"
+            if not n.is_caller and _enter(n):
+                _read(n, sockets)
     _on_a_thread(work)
 
 
@@ -281,12 +291,18 @@ def _link_peers(namespaces):
     if not to_check:
         return
 
+    def check(n, pairs):
+        for (x, m, y), nsid in zip(pairs, _nsids_of([m for _, m, _ in pairs])):
+            if nsid == x.link_netnsid:
+                n.peers[x.index] = (m, y)
+
     def work():
         for n, pairs in to_check.values():
-            if _enter(n):
-                for (x, m, y), nsid in zip(pairs, _nsids_of([m for _, m, _ in pairs])):
-                    if nsid == x.link_netnsid:
-                        n.peers[x.index] = (m, y)
+            if not n.is_caller and _enter(n):
+                check(n, pairs)
+    for n, pairs in to_check.values():
+        if n.is_caller:
+            check(n, pairs)
     _on_a_thread(work)
 
 

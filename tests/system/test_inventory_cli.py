@@ -12,11 +12,12 @@ from conftest import IP, PYNETNS, Result
 
 WORLD = r"""
 set -e
-mkdir -p /run/netns /tmp/pynetns-inventory
-mount -t tmpfs tmpfs /run/netns
-mount -t tmpfs tmpfs /tmp/pynetns-inventory
-# Only this world's namespaces: drop the copies of the machine's nsfs mounts.
+# Only this world's namespaces: drop the copies of the machine's nsfs mounts; and no
+# engine (their sockets and state are under /run, and pynetns runs without PATH).
 for m in $(awk '$9 == "nsfs" {print $5}' /proc/self/mountinfo); do umount -l "$m"; done
+mount -t tmpfs tmpfs /run
+mkdir -p /run/netns /tmp/pynetns-inventory
+mount -t tmpfs tmpfs /tmp/pynetns-inventory
 $IP netns add a
 $IP netns add b
 $IP link add hv type veth peer name eth0 netns a
@@ -64,9 +65,12 @@ class World:
         with open(f"/proc/{self.holder.pid}/task/{self.holder.pid}/children") as f:
             self.init = int(f.read().split()[0])
 
-    def run(self, *args, tool=PYNETNS):
-        proc = subprocess.run(["nsenter", "-t", str(self.init), "-m", "-n", "-p",
-                               tool, *args], capture_output=True, timeout=60)
+    def run(self, *args, tool=PYNETNS, as_nobody=False):
+        nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        proc = subprocess.run(["/usr/bin/nsenter", "-t", str(self.init), "-m", "-n", "-p",
+                               *(nobody if as_nobody else []), tool, *args],
+                              capture_output=True, timeout=60,
+                              env={"PATH": "/nonexistent"})
         return Result(proc)
 
     def close(self):
@@ -246,3 +250,19 @@ def test_caller_is_left_where_it_was():
     from conftest import VENV_BIN
     r = subprocess.run([str(VENV_BIN / "python"), "-c", script], capture_output=True)
     assert (r.returncode, r.stdout) == (0, b"True 1\n"), r.stderr
+
+
+def test_what_an_unprivileged_caller_is_told(world):
+    """nobody sees its own namespace in full; the named and mounted ones it may not enter
+    are listed with why; the processes it may not look at are counted."""
+    r = world.run("inventory", "-o", "NS,NAMES,NPROCS,INTERFACES", as_nobody=True)
+    assert r.rc == 0
+    assert r.err == (b"warning: the network namespace of 3 processes cannot be read "
+                     b"(Permission denied): run as root to see them\n")
+    denied = "? (cannot enter it: Operation not permitted)"
+    assert r.out == table([["NS", "NAMES", "NPROCS", "INTERFACES"]] + sorted([
+        [str(world.host), "-", "1", "lo, hv@if2 10.9.0.1/24"], [str(world.a), "a", "0", denied],
+        [str(world.b), "b", "0", denied], [str(world.held), "-", "0", denied]],
+        key=lambda row: int(row[0])))
+    assert world.run("which", "hv", as_nobody=True).out == table([
+        WHICH, [str(world.host), "-", "-", "hv@if2 (veth)"]])
