@@ -266,3 +266,8 @@ def test_what_an_unprivileged_caller_is_told(world):
         key=lambda row: int(row[0])))
     assert world.run("which", "hv", as_nobody=True).out == table([
         WHICH, [str(world.host), "-", "-", "hv@if2 (veth)"]])
+
+
+def test_completion_offers_the_interfaces_here(world):
+    assert world.run("__complete", "1", "which", "").out == b"words\nhv\nlo\n"
+    assert world.run("__complete", "2", "which", "-j", "h").out == b"words\nhv\nlo\n"
