@@ -25,7 +25,8 @@ class Namespace:
     end of a veth; ``nsid``: its nsid in the caller's namespace."""
 
     __slots__ = ("dev", "ino", "names", "mounts", "pids", "nsid", "is_host", "is_caller",
-                 "containers", "links", "listeners", "peers", "error", "command", "_sources")
+                 "containers", "links", "listeners", "peers", "error", "command", "_sources",
+                 "_by_index")
 
     def __init__(self, dev, ino):
         self.dev, self.ino = dev, ino
@@ -37,6 +38,7 @@ class Namespace:
         self.peers = {}
         self.error = None
         self.command = None
+        self._by_index = None
 
     @property
     def identity(self):
@@ -54,7 +56,10 @@ class Namespace:
         return ",".join(f"{c.engine}:{c.name}" for c in self.containers) or None
 
     def link(self, index):
-        return next((x for x in self.links or () if x.index == index), None)
+        """The link with this index here, or None."""
+        if self._by_index is None:
+            self._by_index = {x.index: x for x in self.links or ()}
+        return self._by_index.get(index)
 
     def __repr__(self):
         return f"Namespace(net:[{self.ino}], names={self.names}, pids={len(self.pids)})"
