@@ -11,7 +11,7 @@ import os
 import threading
 
 from . import _nsid, _procnet, _rtnl, _sys, containers, holders, ns, procs, store
-from .errors import NetnsError
+from .errors import ContainerError, NetnsError, NoSuchContainer
 
 HOST = "host"
 
@@ -166,13 +166,21 @@ class _Finder:
                     n._sources.append(f"/proc/{pid}/root{point}")
 
 
+def _is_proc_link(path):
+    """/proc/PID/ns/net: the kernel's own link (a foreign mount point, /proc/PID/root/...,
+    is a path that mount namespace's users may have swapped)."""
+    parts = path.split("/")
+    return len(parts) == 5 and parts[:2] == ["", "proc"] and parts[2].isdigit() \
+        and parts[3:] == ["ns", "net"]
+
+
 def _open(n):
     """A descriptor of namespace ``n`` from one of its sources, checked to be it (a source
     may have been replaced since it was read); OSError when none is."""
     error = OSError(2, f"net:[{n.ino}] is gone")
     for path in n._sources:
         try:
-            if path.startswith("/proc/") and path.endswith("/ns/net"):
+            if _is_proc_link(path):
                 fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
             else:
                 # A mount point is a path others may swap: never open what is not nsfs.
@@ -313,14 +321,28 @@ def _link_peers(namespaces):
 
 def _owners(found):
     """Attach the running containers to the namespaces they use; the engines' errors."""
-    running, errors = containers.running_everywhere()
+    running, errors = _running()
     by_pid = {p: n for n in found.values() for p in n.pids}
     # Holders before the containers that only share their namespace (--network container:).
     for c in sorted(running, key=lambda c: c.shares_with is not None):
         n = found.get(_sandbox(c)) or by_pid.get(c.pid)
         if n is not None and (n.identity == _sandbox(c) or _in_cgroup(c)):
             n.containers.append(c)
-    return [str(e) for e in errors if e.installed]
+    return [str(e) for e in errors if getattr(e, "installed", True)]
+
+
+def _running():
+    """containers.running_everywhere(), but an engine whose containers all went between
+    its listing and their inspection (NoSuchContainer) has none rather than failing all."""
+    running, errors = [], []
+    for name in containers.ENGINES:
+        try:
+            running.extend(containers.engine(name).running())
+        except NoSuchContainer:
+            continue
+        except ContainerError as e:  # down, or a bad answer: no owners from it
+            errors.append(e)
+    return running, errors
 
 
 def _sandbox(c):

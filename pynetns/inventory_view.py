@@ -7,8 +7,6 @@ from .errors import UsageError
 from .output import err, out, printable
 
 DEFAULT_COLUMNS = ("NS", "NSID", "NAMES", "NPROCS", "PID", "COMMAND", "OWNER", "INTERFACES")
-# NSFS: mount points besides /run/netns; LISTEN: listening sockets.
-COLUMNS = DEFAULT_COLUMNS + ("NSFS", "LISTEN")
 
 
 def columns(spec):
@@ -45,21 +43,21 @@ def _dash(values):
     return ",".join(values) or "-"
 
 
-def _cell(n, column):
-    value = {
-        "NS": lambda: str(n.ino),
-        "NSID": lambda: "-" if n.nsid is None else str(n.nsid),
-        "NAMES": lambda: _dash(n.names),
-        "NPROCS": lambda: str(len(n.pids)),
-        "PID": lambda: str(n.pid or "-"),
-        "COMMAND": lambda: n.command or "-",
-        "OWNER": lambda: n.owner or "-",
-        "INTERFACES": lambda: _interfaces_text(n),
-        "NSFS": lambda: _dash(n.mounts),
-        "LISTEN": lambda: ("?" if n.listeners is None else
-                           _dash(f"{s.proto}:{s.endpoint}" for s in n.listeners)),
-    }[column]()
-    return printable(value)
+_TEXT = {
+    "NS": lambda n: str(n.ino),
+    "NSID": lambda n: "-" if n.nsid is None else str(n.nsid),
+    "NAMES": lambda n: _dash(n.names),
+    "NPROCS": lambda n: str(len(n.pids)),
+    "PID": lambda n: str(n.pid or "-"),
+    "COMMAND": lambda n: n.command or "-",
+    "OWNER": lambda n: n.owner or "-",
+    "INTERFACES": _interfaces_text,
+    "NSFS": lambda n: _dash(n.mounts),
+    "LISTEN": lambda n: ("?" if n.listeners is None else
+                         _dash(f"{s.proto}:{s.endpoint}" for s in n.listeners)),
+}
+# Every column -o knows: the default ones, NSFS (mount points besides /run/netns) and LISTEN.
+COLUMNS = tuple(_TEXT)
 
 
 def _peer_json(n, x):
@@ -76,26 +74,25 @@ def _link_json(n, x):
             "addresses": list(x.addresses)}
 
 
-def _value(n, column):
-    return {
-        "NS": lambda: n.ino,
-        "NSID": lambda: n.nsid,
-        "NAMES": lambda: list(n.names),
-        "NPROCS": lambda: len(n.pids),
-        "PID": lambda: n.pid,
-        "COMMAND": lambda: n.command,
-        "OWNER": lambda: n.owner,
-        "INTERFACES": lambda: (None if n.links is None else
-                               [_link_json(n, x) for x in n.links]),
-        "NSFS": lambda: list(n.mounts),
-        "LISTEN": lambda: (None if n.listeners is None else
-                           [{"proto": s.proto, "address": s.address, "port": s.port}
-                            for s in n.listeners]),
-    }[column]()
+_JSON = {
+    "NS": lambda n: n.ino,
+    "NSID": lambda n: n.nsid,
+    "NAMES": lambda n: list(n.names),
+    "NPROCS": lambda n: len(n.pids),
+    "PID": lambda n: n.pid,
+    "COMMAND": lambda n: n.command,
+    "OWNER": lambda n: n.owner,
+    "INTERFACES": lambda n: (None if n.links is None else
+                             [_link_json(n, x) for x in n.links]),
+    "NSFS": lambda n: list(n.mounts),
+    "LISTEN": lambda n: (None if n.listeners is None else
+                         [{"proto": s.proto, "address": s.address, "port": s.port}
+                          for s in n.listeners]),
+}
 
 
 def _row_json(n, chosen):
-    row = {c.lower(): _value(n, c) for c in chosen}
+    row = {c.lower(): _JSON[c](n) for c in chosen}
     if n.error:
         row["error"] = n.error
     return row
@@ -127,7 +124,8 @@ def show_inventory(inv):
         out(output.json_array([_row_json(n, chosen) for n in found.namespaces],
                               inv.flag("pretty")))
     else:
-        out(_table([chosen] + [[_cell(n, c) for c in chosen] for n in found.namespaces]))
+        out(_table([chosen] + [[printable(_TEXT[c](n)) for c in chosen]
+                               for n in found.namespaces]))
     _warn(found)
     return 0
 

@@ -89,3 +89,15 @@ def test_which_host_veth_names_the_container(engine):
     found = json.loads(cli("which", "-j", address).out)
     assert [(m["ns"], m["owner"], m["interface"]) for m in found] == [(ino, owner, "eth0")]
     assert found[0]["containers"] == [{"engine": engine.name, "name": c, "id": data["Id"]}]
+
+
+def test_containers_sharing_a_namespace(engine):
+    """--network container:X: one row, the holder named first, then who shares it."""
+    holder = engine.start("holder")
+    guest = engine.start("guest", network=f"container:{holder}")
+    _, pid, ino = container_ns(engine, holder)
+    assert os.stat(f"/proc/{engine.pid(guest)}/ns/net").st_ino == ino
+    rows = [x for x in json.loads(cli("inventory", "-j", "-o", "NS,NPROCS,OWNER").out)
+            if x["ns"] == ino]
+    assert rows == [{"ns": ino, "nprocs": 2,
+                     "owner": f"{engine.name}:{holder},{engine.name}:{guest}"}]
