@@ -355,7 +355,10 @@ def _sandbox(c):
 
 def _in_cgroup(c):
     """Whether c.pid here is the container's process: an engine's PID means another
-    process under a PID namespace of our own, or once the container's has exited."""
+    process under a PID namespace of our own, or once the container's has exited. Both
+    engines put the full 64-hex-digit ID in the name of the container's cgroup."""
+    if len(c.id) != 64 or c.id.strip("0123456789abcdef"):
+        return False
     try:
         with open(f"/proc/{c.pid}/cgroup") as f:
             return c.id in f.read()

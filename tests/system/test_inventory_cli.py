@@ -65,12 +65,12 @@ class World:
         with open(f"/proc/{self.holder.pid}/task/{self.holder.pid}/children") as f:
             self.init = int(f.read().split()[0])
 
-    def run(self, *args, tool=PYNETNS, as_nobody=False):
+    def run(self, *args, tool=PYNETNS, as_nobody=False, path="/nonexistent"):
         nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         proc = subprocess.run(["/usr/bin/nsenter", "-t", str(self.init), "-m", "-n", "-p",
                                *(nobody if as_nobody else []), tool, *args],
                               capture_output=True, timeout=60,
-                              env={"PATH": "/nonexistent"})
+                              env={"PATH": path})
         return Result(proc)
 
     def close(self):
@@ -271,3 +271,46 @@ def test_what_an_unprivileged_caller_is_told(world):
 def test_completion_offers_the_interfaces_here(world):
     assert world.run("__complete", "1", "which", "").out == b"words\nhv\nlo\n"
     assert world.run("__complete", "2", "which", "-j", "h").out == b"words\nhv\nlo\n"
+
+
+FAKE_PODMAN = """#!/bin/sh
+case "$1" in
+    ps) echo {ids} ;;
+    container) {inspect} ;;
+esac
+"""
+
+
+def fake_podman(tmp_path, ids, inspect):
+    (tmp_path / "podman").write_text(FAKE_PODMAN.format(ids=ids, inspect=inspect))
+    (tmp_path / "podman").chmod(0o755)
+    return str(tmp_path)
+
+
+def container(cid, pid, sandbox=""):
+    return {"Id": cid, "Name": "fake", "State": {"Pid": pid, "Status": "running"},
+            "NetworkSettings": {"SandboxKey": sandbox}, "HostConfig": {"NetworkMode": "bridge"}}
+
+
+def owners(world, path):
+    r = world.run("inventory", "-j", "-o", "NS,OWNER", path=path)
+    assert (r.rc, r.err) == (0, b""), r
+    return {row["ns"]: row["owner"] for row in json.loads(r.out)}
+
+
+def test_containers_gone_before_their_inspect(world, tmp_path):
+    """podman ps names a container that is gone when it is inspected: no owners from
+    podman, not a failed inventory."""
+    path = fake_podman(tmp_path, "ab" * 32, "echo 'Error: no such container abab' >&2; exit 125")
+    assert owners(world, path)[world.a] is None
+
+
+@pytest.mark.parametrize("sandbox, owner", [("", None), ("/run/netns/a", "podman:fake")])
+def test_an_engine_pid_is_not_proof_enough(world, tmp_path, sandbox, owner):
+    """An engine's PID seen from another PID namespace is some other process: a container
+    owns a namespace when its SandboxKey is that namespace, or its ID is in the cgroup of
+    the process with its PID."""
+    cid = "cd" * 32
+    answer = json.dumps([container(cid, world.pids["listener"], sandbox)])
+    path = fake_podman(tmp_path, cid, f"echo '{answer}'")
+    assert owners(world, path)[world.a] == owner
