@@ -314,3 +314,18 @@ def test_an_engine_pid_is_not_proof_enough(world, tmp_path, sandbox, owner):
     answer = json.dumps([container(cid, world.pids["listener"], sandbox)])
     path = fake_podman(tmp_path, cid, f"echo '{answer}'")
     assert owners(world, path)[world.a] == owner
+
+
+def test_an_interface_name_cannot_forge_output(world):
+    """The kernel allows control characters in interface names: the table shows them
+    escaped, so a name can neither send escape sequences nor fake a row."""
+    ip_b = ["/usr/bin/nsenter", "-t", str(world.init), "-m", "-n", "-p", IP, "-n", "b"]
+    subprocess.run([*ip_b, "link", "add", "\x1b[2Jz\x85", "type", "veth", "peer", "name",
+                    "q"], check=True)
+    try:
+        r = world.run("inventory", "-o", "NS,INTERFACES")
+        line = next(ln for ln in r.out.splitlines() if ln.startswith(str(world.b).encode()))
+        assert line.endswith(b"  lo, y@if3 10.9.1.2/24, q@\\x1b[2Jz\\x85, \\x1b[2Jz\\x85@q")
+        assert world.run("which", "q").out.count(b"\\x1b[2Jz") == 2
+    finally:
+        subprocess.run([*ip_b, "link", "del", "q"], check=True)
