@@ -65,12 +65,12 @@ class World:
         with open(f"/proc/{self.holder.pid}/task/{self.holder.pid}/children") as f:
             self.init = int(f.read().split()[0])
 
-    def run(self, *args, tool=PYNETNS, as_nobody=False, path="/nonexistent"):
+    def run(self, *args, tool=PYNETNS, as_nobody=False, path="/nonexistent", click=False):
         nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         proc = subprocess.run(["/usr/bin/nsenter", "-t", str(self.init), "-m", "-n", "-p",
                                *(nobody if as_nobody else []), tool, *args],
                               capture_output=True, timeout=60,
-                              env={"PATH": path})
+                              env={"PATH": path, **({"PYNETNS_CLICK": "1"} if click else {})})
         return Result(proc)
 
     def close(self):
@@ -329,3 +329,9 @@ def test_an_interface_name_cannot_forge_output(world):
         assert world.run("which", "q").out.count(b"\\x1b[2Jz") == 2
     finally:
         subprocess.run([*ip_b, "link", "del", "q"], check=True)
+
+
+@pytest.mark.parametrize("args", [("inventory", "-o", "NS,NAMES"), ("inventory", "--output", "x"),
+                                  ("which", "-j", "hv"), ("which", "a/b"), ("inventory", "-o")])
+def test_click_path_agrees(world, args):
+    assert world.run(*args, click=True).triple() == world.run(*args).triple()
