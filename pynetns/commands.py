@@ -339,8 +339,12 @@ def cmd_completion(inv):
 
 def cmd_inventory(inv):
     from . import inventory_view
-    return (inventory_view.show_which if inv.verb.name == "which" else
-            inventory_view.show_inventory)(inv)
+    return inventory_view.show_inventory(inv)
+
+
+def cmd_which(inv):
+    from . import inventory_view
+    return inventory_view.show_which(inv)
 
 
 HANDLERS = {
@@ -348,7 +352,7 @@ HANDLERS = {
     "set": cmd_set, "delete": cmd_delete, "identify": cmd_identify, "pids": cmd_pids,
     "exec": cmd_exec, "monitor": cmd_monitor, "attach": cmd_attach, "prune": cmd_prune,
     "completion": cmd_completion, "exists": cmd_exists,
-    "inventory": cmd_inventory, "which": cmd_inventory,
+    "inventory": cmd_inventory, "which": cmd_which,
 }
 
 # Exit codes other than 1: a failed exec setup ends ip with exit(-1); netlink errors are 2.
