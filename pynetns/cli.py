@@ -83,7 +83,7 @@ class NetnsGroup(click.Group):
         try:
             # ip's name check looks at the second word before anything else.
             if not settings.get("all") and len(words) > 1:
-                commands.resolve(settings, words[:2])
+                commands.resolve(settings, words)  # all of them: an option may take a value
             return commands.execute(grammar.Invocation(settings, verb, options, args))
         except commands.Exit as e:
             return e.rc

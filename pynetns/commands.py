@@ -337,11 +337,22 @@ def cmd_completion(inv):
     return 0
 
 
+def cmd_inventory(inv):
+    from . import inventory_view
+    return inventory_view.show_inventory(inv)
+
+
+def cmd_which(inv):
+    from . import inventory_view
+    return inventory_view.show_which(inv)
+
+
 HANDLERS = {
     "list": cmd_list, "list-id": cmd_list_id, "help": cmd_help, "add": cmd_add,
     "set": cmd_set, "delete": cmd_delete, "identify": cmd_identify, "pids": cmd_pids,
     "exec": cmd_exec, "monitor": cmd_monitor, "attach": cmd_attach, "prune": cmd_prune,
     "completion": cmd_completion, "exists": cmd_exists,
+    "inventory": cmd_inventory, "which": cmd_which,
 }
 
 # Exit codes other than 1: a failed exec setup ends ip with exit(-1); netlink errors are 2.
@@ -355,7 +366,9 @@ def resolve(settings, words):
     """Words after the globals → Invocation, with ip's checks in ip's order."""
     if not words:
         return grammar.Invocation(settings, grammar.VERB_BY_NAME["list"])
-    if not settings.get("all") and len(words) > 1 and not store.is_valid_name(words[1]):
+    # which's TARGET is no netns name: its own parse judges it.
+    if (not settings.get("all") and len(words) > 1 and words[0] != "which"
+            and not store.is_valid_name(words[1])):
         fatal(f'Invalid netns name "{words[1]}"')
     verb = grammar.match_verb(words[0])
     if verb is None:

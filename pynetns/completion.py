@@ -231,6 +231,9 @@ def _arguments(verb, position, cur, seen):
         return _process(cur)
     if name == "list-id" and position % 2 == 0:
         return _words(["target-nsid", "nsid"])
+    if name == "which" and position == 0:  # the interfaces here; addresses are typed
+        import socket
+        return _words(sorted(n for _, n in socket.if_nameindex() if _listable(n)))
     if name == "completion" and position == 0:
         return _words(SHELLS)
     return Answer()

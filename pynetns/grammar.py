@@ -79,6 +79,8 @@ DETAILS = Option("details", ["-d", "--details"],
                  "show inode, nsid, kind, PIDs and owning container of each entry",
                  prefix=False)
 
+JSON = Option("json", ["-j", "--json"], "JSON output", prefix=False)
+
 VERBS = [
     Verb("list", "", "list named network namespaces (broken entries on stderr)", [DETAILS]),
     Verb("list-id", "[target-nsid POSITIVE-INT] [nsid POSITIVE-INT]",
@@ -125,6 +127,13 @@ VERBS = [
     Verb("exists", "NAME", "exit 0 if NAME is a network namespace, 1 if there is no such "
          "entry, 2 if the entry is broken (said on stderr), 255 on bad usage; prints nothing "
          "else. Waits for an add or delete of NAME in progress", ip=False),
+    Verb("inventory", "", "list every network namespace on the host (from /run/netns, nsfs "
+         "mounts and /proc) with its processes, owner and interfaces", [JSON, Option(
+             "columns", ["-o", "--output"], "the columns to show, as lsns -o (+LIST: added "
+             "to the default ones)", arg="LIST", prefix=False)], ip=False),
+    Verb("which", "NAME|INDEX|ADDRESS|[tcp|udp]:PORT", "print the network namespaces and "
+         "owners that have this interface (both ends of a veth), address or listening "
+         "port", [JSON], ip=False),
 ]
 
 # ip accepts `show` and `lst` as list; they are matched right after `list`.

@@ -1,0 +1,134 @@
+"""RTM_GETLINK and RTM_GETADDR dumps of the calling thread's network namespace.
+
+A sibling of _nsid (whose message splitting, attribute parsing and socket it reuses): what
+`inventory` and `which` read of each namespace, i.e. what `ip -br link` and `ip -br addr`
+show, plus the veth peer fields (IFLA_LINK, IFLA_LINK_NETNSID). Tests check it against
+pyroute2.
+"""
+import socket
+
+from . import _nsid
+from ._nsid import _ORDER, HDR_LEN, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR
+
+RTM_NEWLINK = 16
+RTM_GETLINK = 18
+RTM_NEWADDR = 20
+RTM_GETADDR = 22
+
+IFLA_ADDRESS = 1
+IFLA_IFNAME = 3
+IFLA_LINK = 5
+IFLA_MASTER = 10
+IFLA_OPERSTATE = 16
+IFLA_LINKINFO = 18
+IFLA_INFO_KIND = 1
+IFLA_LINK_NETNSID = 37
+
+IFA_ADDRESS = 1
+IFA_LOCAL = 2
+
+IFF_UP = 0x1
+# IF_OPER_* as `ip -br link` names them (iproute2's oper_states[]).
+OPER_STATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
+
+IFINFOMSG_LEN = 16  # family u8, pad u8, type u16, index s32, flags u32, change u32
+IFADDRMSG_LEN = 8   # family u8, prefixlen u8, flags u8, scope u8, index u32
+
+
+class Link:
+    """One interface of a dump. ``link`` is IFLA_LINK (the peer's or parent's index) and
+    ``link_netnsid`` the nsid, in this namespace, of the namespace that index is in."""
+
+    __slots__ = ("index", "name", "kind", "state", "flags", "mac", "link", "link_netnsid",
+                 "master", "addresses")
+
+    def __init__(self, index, name, kind, state, flags, mac, link, link_netnsid, master):
+        self.index = index
+        self.name = name
+        self.kind = kind
+        self.state = state
+        self.flags = flags
+        self.mac = mac
+        self.link = link
+        self.link_netnsid = link_netnsid
+        self.master = master
+        self.addresses = []  # "ADDR/PREFIXLEN", in dump order (IPv4 first)
+
+    def __repr__(self):
+        return f"Link({self.index}, {self.name!r}, {self.kind!r}, link={self.link})"
+
+
+def _s32(raw):
+    return int.from_bytes(raw[:4], _ORDER, signed=True)
+
+
+def _text(raw):
+    return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _request(msg_type, seq, body_len):
+    """A dump request with a zeroed family header (AF_UNSPEC: every family)."""
+    length = HDR_LEN + body_len
+    return (length.to_bytes(4, _ORDER) + msg_type.to_bytes(2, _ORDER)
+            + (NLM_F_REQUEST | NLM_F_DUMP).to_bytes(2, _ORDER) + seq.to_bytes(4, _ORDER)
+            + b"\0\0\0\0" + bytes(body_len))
+
+
+def _dump(sock, msg_type, body_len):
+    """Payloads of one dump's messages; OSError with the kernel's errno if it refuses."""
+    seq = sock.next_seq()
+    sock.sock.send(_request(msg_type, seq, body_len))
+    while True:
+        data = sock.sock.recv(1 << 16)
+        for kind, flags, got, payload in _nsid.decode(data):
+            if got != seq:
+                continue
+            if kind in (NLMSG_DONE, NLMSG_ERROR):
+                reply = _nsid.decode_reply(kind, flags, got, payload)
+                if reply.error:
+                    raise OSError(reply.error, reply.extack or "netlink dump failed")
+                return
+            yield kind, payload
+
+
+def _link(payload):
+    flags = int.from_bytes(payload[8:12], _ORDER)
+    attrs = _nsid.parse_attrs(payload, IFINFOMSG_LEN)
+    kind = None
+    if IFLA_LINKINFO in attrs:
+        info = _nsid.parse_attrs(attrs[IFLA_LINKINFO])
+        kind = _text(info[IFLA_INFO_KIND]) if IFLA_INFO_KIND in info else None
+    oper = attrs.get(IFLA_OPERSTATE, b"\0")[0]
+    return Link(
+        index=_s32(payload[4:8]), name=_text(attrs.get(IFLA_IFNAME, b"")), kind=kind,
+        state=OPER_STATES[oper] if oper < len(OPER_STATES) else str(oper), flags=flags,
+        mac=attrs[IFLA_ADDRESS].hex(":") if IFLA_ADDRESS in attrs else None,
+        link=_s32(attrs[IFLA_LINK]) if IFLA_LINK in attrs else None,
+        link_netnsid=_s32(attrs[IFLA_LINK_NETNSID]) if IFLA_LINK_NETNSID in attrs else None,
+        master=_s32(attrs[IFLA_MASTER]) if IFLA_MASTER in attrs else None)
+
+
+def _address(payload):
+    """(interface index, "ADDR/PREFIXLEN") of an RTM_NEWADDR, None for other families."""
+    family, prefixlen = payload[0], payload[1]
+    attrs = _nsid.parse_attrs(payload, IFADDRMSG_LEN)
+    # IFA_LOCAL is the interface's own IPv4 address; IFA_ADDRESS the peer's on a
+    # point-to-point link (iproute2's print_addrinfo makes the same choice).
+    raw = attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS)
+    if raw is None or family not in (socket.AF_INET, socket.AF_INET6):
+        return None
+    return (int.from_bytes(payload[4:8], _ORDER),
+            f"{socket.inet_ntop(family, raw)}/{prefixlen}")
+
+
+def links():
+    """Every interface of the calling thread's network namespace, with its addresses."""
+    with _nsid.Socket(strict=True) as s:
+        found = [_link(p) for kind, p in _dump(s, RTM_GETLINK, IFINFOMSG_LEN)
+                 if kind == RTM_NEWLINK]
+        by_index = {link.index: link for link in found}
+        for kind, payload in _dump(s, RTM_GETADDR, IFADDRMSG_LEN):
+            if kind == RTM_NEWADDR and (address := _address(payload)):
+                if address[0] in by_index:
+                    by_index[address[0]].addresses.append(address[1])
+    return found
