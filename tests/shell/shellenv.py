@@ -229,8 +229,8 @@ def complete(world, shell, line, env=None, load="installed"):
     if shell == "bash":
         bare = load == "bare"
         env["BARE"] = "1" if bare else ""
-        r = world.run([*(WITHOUT_BASH_COMPLETION if bare else []), "bash", "--norc", "--noprofile", "-c", BASH, "bash", line,
-                       *comp_words(line)], env)
+        r = world.run([*(WITHOUT_BASH_COMPLETION if bare else []), "bash", "--norc",
+                       "--noprofile", "-c", BASH, "bash", line, *comp_words(line)], env)
     elif shell == "zsh":
         out = world.tmp / f"zsh-{time.monotonic_ns()}"
         site = INSTALLED["zsh"].parent if load == "installed" else world.tmp
