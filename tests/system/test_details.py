@@ -21,8 +21,9 @@ FORGED_BASH = "$'evil\\nremoved blue'"
 MOVED_PROBLEM = "a symlink to /proc/{}/ns/net, whose process now holds another network namespace"
 
 # blue: a bind with nsid 7 and no process; red: two processes; lnk: a symlink to a lone
-# process in a namespace of its own; moved: a symlink recorded for a process that has since
-# moved to another namespace (stale). Broken: a plain file, a dangling symlink, a directory.
+# process in a namespace of its own. Broken: a plain file, a dangling symlink, a directory.
+# MOVED adds moved: a symlink recorded for a process that has since moved to another
+# namespace (stale: prune removes it).
 MOVER = r"""
 import ctypes, os, sys, time
 while not os.path.exists(sys.argv[1]):
@@ -41,23 +42,25 @@ $PYNETNS add red
 $PYNETNS exec red sleep 1000 &
 $PYNETNS exec red sleep 1000 &
 unshare -n sleep 1000 & lone=$!
-{shlex.quote(sys.executable)} -c {shlex.quote(MOVER)} "$T/go" & mover=$!
 for _ in $(seq 500); do
     [ "$($PYNETNS pids red | wc -l)" = 2 ] &&
         [ "$(readlink /proc/$lone/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
     sleep 0.01
 done
 $PYNETNS attach --symlink lnk $lone
-$PYNETNS attach --symlink moved $mover
-touch "$T/go"
-for _ in $(seq 500); do [ -e "$T/go.done" ] && break; sleep 0.01; done
-[ -e "$T/go.done" ]
 touch -d '1 hour ago' /run/netns/plain
 ln -s /proc/999999999/ns/net /run/netns/dangling
 mkdir /run/netns/adir
 """
+MOVED = f"""
+{shlex.quote(sys.executable)} -c {shlex.quote(MOVER)} "$T/go" & mover=$!
+$PYNETNS attach --symlink moved $mover
+touch "$T/go"
+for _ in $(seq 500); do [ -e "$T/go.done" ] && break; sleep 0.01; done
+[ -e "$T/go.done" ]
+"""
 FACTS = """
-echo "MOVER $mover"
+echo "MOVER ${mover:-0}"
 i=0
 for n in "$@"; do
     echo "INO $i $(stat -L -c %i "/run/netns/$n")"
@@ -110,28 +113,23 @@ def listed_order(out):
     return [line.split(" (id: ")[0] for line in out.splitlines()]
 
 
-HEALTHY = ["blue", "red", "lnk", "moved", CTL]
+HEALTHY = ["blue", "red", "lnk", CTL]
 
 
 def test_table_has_a_header_and_one_short_row_per_namespace():
     got = world(["$PYNETNS -d list", "$PYNETNS list"], HEALTHY, f"$PYNETNS add $'{CTL}'\n")
     assert got["rc"] == [0, 0]
-    mover = got["mover"]
     ino, pids = got["ino"], got["pids"]
     assert len(pids["red"]) == 2 and pids["blue"] == [] and len(pids["lnk"]) == 1
-    assert pids["moved"] == [mover]
 
-    def row(name, nsid, kind, status="ok"):
+    def row(name, nsid, kind):
         p = pids[name]
         return [name.replace("\x1b", "\\x1b"), str(ino[name]), nsid, kind, str(len(p)),
-                str(p[0]) if p else "-", "-", status]
+                str(p[0]) if p else "-", "-", "ok"]
 
     lone = pids["lnk"][0]
     rows = {"blue": row("blue", "7", "bind"), "red": row("red", "-", "bind"),
-            "lnk": row("lnk", "-", f"symlink->/proc/{lone}/ns/net"),
-            "moved": row("moved", "-", f"symlink->/proc/{mover}/ns/net",
-                         "stale: " + MOVED_PROBLEM.format(mover)),
-            CTL: row(CTL, "-", "bind")}
+            "lnk": row("lnk", "-", f"symlink->/proc/{lone}/ns/net"), CTL: row(CTL, "-", "bind")}
     order = listed_order(got["out"][1])
     assert sorted(order) == sorted(HEALTHY)
     assert got["out"][0] == table([HEADER] + [rows[n] for n in order])
@@ -145,25 +143,24 @@ def test_json_has_every_pid_and_the_nsid_as_id():
     got = world(["$PYNETNS -j -d list", "$PYNETNS -j list"], HEALTHY[:-1])
     assert got["rc"] == [0, 0]
     rows = {r["name"]: r for r in json.loads(got["out"][0])}
-    mover, lone = got["mover"], got["pids"]["lnk"][0]
+    lone = got["pids"]["lnk"][0]
     assert {r["name"]: r.get("id") for r in json.loads(got["out"][1])} == {
         n: r.get("id") for n, r in rows.items()}  # the same key as -j list, omitted alike
 
-    def row(name, kind="bind", target=None, stale=None, **nsid):
+    def row(name, kind="bind", target=None, **nsid):
         return {"name": name, **nsid, "inode": got["ino"][name], "kind": kind,
-                "target": target, "pids": got["pids"][name], "container": None, "stale": stale}
+                "target": target, "pids": got["pids"][name], "container": None, "stale": None}
 
     assert rows == {
         "blue": row("blue", id=7), "red": row("red"),
-        "lnk": row("lnk", "symlink", f"/proc/{lone}/ns/net"),
-        "moved": row("moved", "symlink", f"/proc/{mover}/ns/net", MOVED_PROBLEM.format(mover))}
+        "lnk": row("lnk", "symlink", f"/proc/{lone}/ns/net")}
     assert list(rows["blue"]) == ["name", "id", "inode", "kind", "target", "pids", "container",
                                   "stale"]
 
 
 @pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "prune"])
 def test_prune_says_what_it_removes_and_what_it_keeps(dry_run):
-    extra = f"touch -d '1 hour ago' /run/netns/{FORGED_BASH}\n"
+    extra = MOVED + f"touch -d '1 hour ago' /run/netns/{FORGED_BASH}\n"
     flag = " --dry-run" if dry_run else ""
     got = world([f"$PYNETNS prune{flag}", "$PYNETNS -d list", "ls -A /run/netns"],
                 ["blue"], extra)
@@ -186,7 +183,7 @@ def test_prune_says_what_it_removes_and_what_it_keeps(dry_run):
 
 
 def test_prune_json_names_what_it_keeps():
-    got = world(["$PYNETNS -j prune --dry-run"], ["blue"])
+    got = world(["$PYNETNS -j prune --dry-run"], ["blue"], MOVED)
     assert got["rc"] == [0]
     rows = {r["name"]: r for r in json.loads(got["out"][0])}
     assert rows["adir"] == {"name": "adir", "problem": "a directory", "removed": False,
