@@ -1,10 +1,15 @@
 """What `list -d`, `prune` and `attach --all-containers` print, as text or JSON.
 
-list -d describes each healthy entry: inode, nsid, bind mount or symlink, the PIDs in it,
-the container that owns it and, when it has gone stale, why. The owner is the container
-the entry was attached from (its record) or else a running container in that namespace.
+list -d describes each healthy entry in a table, as lsns does: inode, nsid, bind mount or
+symlink, how many processes are in it and the first, the container that owns it and, when
+it has gone stale, why. The owner is the container the entry was attached from (its record)
+or else a running container in that namespace. prune's report names what it removed and
+what it keeps (broken entries it may not remove, stale ones), and why.
 """
-from . import attachments, containers, ns, output, procs
+import shlex
+
+from . import attachments, containers, ns, output, procs, store
+from .attachments import Pruned
 from .errors import ContainerError, NoSuchContainer
 from .output import err, out
 
@@ -66,37 +71,53 @@ class _Owners:
         return c.as_json(), None
 
 
+def _stale(e, records, owners):
+    """(owner as JSON or None, why the entry is stale or None) for healthy entry ``e``."""
+    c = e.checked
+    identity = (c.dev, c.ino)
+    record = records.get(e.name, c)
+    stale = attachments.stale_symlink(c, record)
+    owner = (record or {}).get("container")
+    if owner and not stale:
+        return owners.recorded(owner, identity)
+    if not owner:
+        running = owners.running(identity)
+        owner = running.as_json() if running else None
+    return owner, stale
+
+
 def describe(entries):
-    """One dict per entry: the JSON objects of `list -d -j`."""
+    """One dict per entry: the JSON objects of `list -d -j` (the nsid under "id", and only
+    when there is one, as in `-j list`)."""
     pids = _pids_by_identity()
     owners = _Owners()
     records = attachments.Records()
     rows = []
     for e in entries:
         c = e.checked
-        identity = (c.dev, c.ino)
-        record = records.get(e.name, c)
-        stale = attachments.stale_symlink(c, record)
-        owner = (record or {}).get("container")
-        if owner and not stale:
-            owner, stale = owners.recorded(owner, identity)
-        elif not owner:
-            running = owners.running(identity)
-            owner = running.as_json() if running else None
-        rows.append({"name": e.name, "inode": c.ino, "nsid": e.nsid,
-                     "kind": "symlink" if c.symlink else "bind", "target": c.target,
-                     "pids": pids.get(identity, []), "container": owner, "stale": stale})
+        owner, stale = _stale(e, records, owners)
+        row = {"name": e.name}
+        if e.nsid is not None:
+            row["id"] = e.nsid
+        row.update({"inode": c.ino, "kind": "symlink" if c.symlink else "bind",
+                    "target": c.target, "pids": sorted(pids.get((c.dev, c.ino), [])),
+                    "container": owner, "stale": stale})
+        rows.append(row)
     return rows
 
 
+HEADER = ["NAME", "NS", "NSID", "KIND", "NPROCS", "PID", "OWNER", "STATUS"]
+
+
 def _text_columns(row):
-    kind = f"symlink -> {row['target']}" if row["target"] else "bind"
+    """A row of the `list -d` table, as lsns prints a namespace: its first PID and how many
+    there are (JSON has them all); names, targets and what engines say made printable."""
     owner = row["container"]
-    return [row["name"], f"inode {row['inode']}",
-            f"nsid {'none' if row['nsid'] is None else row['nsid']}", kind,
-            "pids " + (",".join(map(str, row["pids"])) or "none"),
-            f"{owner['engine']} {owner['name']} {owner['id'][:12]}" if owner else "-",
-            f"STALE: {row['stale']}" if row["stale"] else ""]
+    return [output.printable(row["name"]), str(row["inode"]), str(row.get("id", "-")),
+            output.printable(f"symlink->{row['target']}") if row["target"] else "bind",
+            str(len(row["pids"])), str(row["pids"][0]) if row["pids"] else "-",
+            output.printable(f"{owner['engine']}:{owner['name']}") if owner else "-",
+            output.printable(f"stale: {row['stale']}") if row["stale"] else "ok"]
 
 
 def _table(lines):
@@ -111,26 +132,59 @@ def show(entries, inv):
     if inv.flag("json"):
         out(output.json_array(rows, inv.flag("pretty")))
     else:
-        out(_table([_text_columns(r) for r in rows]))
+        out(_table([HEADER] + [_text_columns(r) for r in rows]))
+
+
+def _kept_healthy(entries):
+    """Healthy entries whose container is gone, stopped or restarted, which prune keeps:
+    (name, why stale, what frees it). Only recorded owners are asked: these are the entries
+    list -d calls stale because of the container they were made from."""
+    records = attachments.Records()
+    owners = _Owners()
+    kept = []
+    for e in entries:
+        if (record := records.get(e.name, e.checked)) and record.get("container"):
+            _, stale = _stale(e, records, owners)
+            if stale:
+                how = ("a symlink pins nothing: `pynetns delete {}` removes it"
+                       if e.checked.symlink else
+                       "its bind mount pins that namespace: `pynetns delete {}` frees it")
+                kept.append((e.name, stale, how.format(shlex.quote(e.name))))
+    return kept
+
+
+def _kept_broken(entries):
+    """Broken entries prune leaves alone (directories, sockets, other namespace types...):
+    (name, problem, why)."""
+    return [(e.name, e.problem, "prune removes plain files and broken symlinks only")
+            for e in entries if not e.ok]
 
 
 def show_pruned(results, inv, dry_run):
+    """What prune removed (or would), and every entry it keeps that list calls broken or
+    stale, with why and what removes it."""
+    found = {r.name for r in results}
+    entries = [e for e in store.entries(with_nsid=False) if e.name not in found]
+    kept = [Pruned(name, problem, reason=why) for name, problem, why in
+            _kept_healthy([e for e in entries if e.ok]) + _kept_broken(entries)]
     if inv.flag("json"):
-        out(output.json_array([r.as_json() for r in results], inv.flag("pretty")))
+        out(output.json_array([r.as_json() for r in results + kept], inv.flag("pretty")))
         return
     for r in results:
-        if r.removed:
-            out(f"removed {r.name}: {r.problem}\n")
-        elif r.reason:
-            err(f"kept {r.name}: {r.problem} ({r.reason})")
-        elif dry_run:
-            out(f"would remove {r.name}: {r.problem}\n")
+        if r.removed or (dry_run and not r.reason):
+            verb = "removed" if r.removed else "would remove"
+            out(f"{verb} {output.printable(r.name)}: {output.printable(r.problem)}\n")
+    for r in results + kept:
+        if r.reason:
+            err(f"kept {output.printable(r.name)}: {output.printable(r.problem)} "
+                f"({output.printable(r.reason)})")
 
 
 def show_outcomes(outcomes, inv):
     if inv.flag("json"):
         out(output.json_array([o.as_json() for o in outcomes], inv.flag("pretty")))
         return
-    lines = [[o.action, o.name, f"{o.container.engine} {o.container.short_id}",
-              o.reason or ""] for o in outcomes]
+    lines = [[o.action, output.printable(o.name),
+              output.printable(f"{o.container.engine} {o.container.short_id}"),
+              output.printable(o.reason or "")] for o in outcomes]
     out(_table(lines))

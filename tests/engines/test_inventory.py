@@ -32,15 +32,15 @@ def test_details(engine, netns_name):
                                (by_ip, "bind", None)):
         row = rows[name]
         assert pid in row.pop("pids")
-        nsid = row.pop("nsid")
+        nsid = row.pop("id", None)
         assert nsid is None or isinstance(nsid, int)
         assert row == {"name": name, "inode": ino, "kind": kind, "target": target,
                        "container": owner, "stale": None}
     text = {ln.split()[0]: ln for ln in cli("list", "-d").out.decode().splitlines()}
-    assert text[bound].split()[1:4] == ["inode", str(ino), "nsid"]
-    assert "  bind  " in text[bound] and f"  {engine.name} {c} {cid[:12]}" in text[bound]
-    assert f"  symlink -> /proc/{pid}/ns/net  " in text[linked]
-    assert "STALE" not in text[bound]
+    assert text[bound].split()[1] == str(ino)
+    assert "  bind  " in text[bound] and f"  {engine.name}:{c}  " in text[bound]
+    assert f"  symlink->/proc/{pid}/ns/net  " in text[linked]
+    assert text[bound].endswith("  ok")
 
     engine.remove(c)
     rows = _rows(cli("-j", "list", "-d"))
@@ -49,7 +49,7 @@ def test_details(engine, netns_name):
     assert linked not in rows  # dangling now: a broken entry, reported on stderr
     assert rows[by_ip]["container"] is None and rows[by_ip]["stale"] is None
     assert text[bound].split()[0] == bound
-    assert cli("list", "-d").out.decode().count("STALE: container gone") >= 1
+    assert cli("list", "-d").out.decode().count("stale: container gone") >= 1
 
 
 def test_prune(docker, private):
@@ -70,10 +70,11 @@ def test_prune(docker, private):
               dangling: "a dangling symlink to /proc/999999/ns/net",
               to_file: "a symlink to /etc/hostname, a plain file"}
 
+    only = "prune removes plain files and broken symlinks only"
     dry = json.loads(private("-j", "prune", "--dry-run").out)
-    assert {r["name"]: r["problem"] for r in dry} == broken
+    assert {r["name"]: r["problem"] for r in dry} == {**broken, directory: "a directory"}
     assert not any(r["removed"] for r in dry)
-    assert [r["name"] for r in dry if "reason" in r] == [young]
+    assert sorted(r["name"] for r in dry if "reason" in r) == sorted([young, directory])
     r = private("prune", "--dry-run")
     assert r.rc == 0 and f"would remove {plain}: a plain file\n".encode() in r.out
     assert all(os.path.lexists(private.path(n)) for n in broken)
@@ -82,13 +83,16 @@ def test_prune(docker, private):
     assert r.rc == 1  # the young file is kept: an add may be about to mount on it
     assert sorted(r.out.decode().splitlines()) == sorted(
         f"removed {n}: {p}" for n, p in broken.items() if n != young)
-    assert r.err == f"kept {young}: a plain file (made just now: an add may be in progress)\n" \
-        .encode()
+    assert sorted(r.err.decode().splitlines()) == sorted([
+        f"kept {young}: a plain file (made just now: an add may be in progress)",
+        f"kept {directory}: a directory ({only})"])
     left = set(os.listdir(private.path("")))
     assert left == {healthy, link, fresh, young, directory}
     assert private("-j", "prune", "--dry-run").out == \
         json.dumps([{"name": young, "problem": "a plain file", "removed": False,
-                     "reason": "made just now: an add may be in progress"}],
+                     "reason": "made just now: an add may be in progress"},
+                    {"name": directory, "problem": "a directory", "removed": False,
+                     "reason": only}],
                    separators=(",", ":")).encode() + b"\n"
 
 
@@ -122,10 +126,13 @@ def test_symlink_to_a_reused_pid(docker, private):
         rows = _rows(private("-j", "list", "-d"))
         assert rows[link]["stale"] == problem
         assert rows[bound]["stale"] == "container exited"
+        pins = f"its bind mount pins that namespace: `pynetns delete {bound}` frees it"
         assert json.loads(private("-j", "prune", "--dry-run").out) == [
-            {"name": link, "problem": problem, "removed": False}]
+            {"name": link, "problem": problem, "removed": False},
+            {"name": bound, "problem": "container exited", "removed": False, "reason": pins}]
         r = private("prune")
-        assert r.triple() == (0, f"removed {link}: {problem}\n".encode(), b"")
+        assert r.triple() == (0, f"removed {link}: {problem}\n".encode(),
+                              f"kept {bound}: container exited ({pins})\n".encode())
         assert not os.path.lexists(private.path(link))
         assert os.path.exists(private.path(bound))
     finally:

@@ -53,7 +53,7 @@ def test_restarted_keeps_the_old_namespace_and_is_marked_stale(engine, netns_nam
     assert identity(f"{RUN_DIR}/{netns_name}") == old  # the bind mount pins it
     line = [ln for ln in cli("list", "-d").out.decode().splitlines()
             if ln.split()[0] == netns_name]
-    assert line and line[0].endswith("STALE: container restarted with a new namespace")
+    assert line and line[0].endswith("stale: container restarted with a new namespace")
 
 
 def test_host_network(engine, netns_name):

@@ -160,8 +160,9 @@ def comp_words(line):
 
 
 BASH = r'''
-source /usr/share/bash-completion/bash_completion
+[[ $BARE ]] || source /usr/share/bash-completion/bash_completion
 eval "$LOAD" && complete -p pynetns >/dev/null || exit 3
+[[ $BARE ]] && declare -F _init_completion >/dev/null && exit 5  # bash-completion not hidden
 complete -W "$PROBE_WORDS" "$PROBE"
 COMP_LINE=$1
 COMP_POINT=${#COMP_LINE}
@@ -201,6 +202,10 @@ grep -qx '<done>' $out 2>/dev/null || { print -u2 "zsh did not finish completing
 grep -vx '<done>' $out || true
 '''
 
+# A machine without bash-completion: its directory hidden under an empty tmpfs.
+WITHOUT_BASH_COMPLETION = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                           'mount -t tmpfs none /usr/share/bash-completion && exec "$@"', "sh"]
+
 FISH = r'''eval $LOAD; complete -c $PROBE -f -a "$PROBE_WORDS"; complete -C"$LINE"'''
 
 # How each shell gets the script: from where pip installed it, or as the man page says.
@@ -209,6 +214,7 @@ LOAD = {
     ("zsh", "installed"): "autoload -Uz compinit; compinit -u -D",
     ("fish", "installed"): "true",
     ("bash", "sourced"): 'eval "$(pynetns completion bash)"',
+    ("bash", "bare"): 'eval "$(pynetns completion bash)"',  # no bash-completion installed
     ("zsh", "sourced"): "source <(pynetns completion zsh)",  # no compinit before
     ("fish", "sourced"): "pynetns completion fish | source",
 }
@@ -218,11 +224,13 @@ def complete(world, shell, line, env=None, load="installed"):
     """The candidates ``shell`` offers for ``line`` (cursor at its end), sorted."""
     env = dict({"PROBE": PROBE, "PROBE_WORDS": " ".join(PROBE_WORDS),
                 "LOAD": LOAD[shell, load]}, **(env or {}))
-    if load == "sourced":  # nothing installed in sight
+    if load in ("sourced", "bare"):  # nothing installed in sight
         env["XDG_DATA_DIRS"] = "/usr/local/share:/usr/share"
     if shell == "bash":
-        r = world.run(["bash", "--norc", "--noprofile", "-c", BASH, "bash", line,
-                       *comp_words(line)], env)
+        bare = load == "bare"
+        env["BARE"] = "1" if bare else ""
+        r = world.run([*(WITHOUT_BASH_COMPLETION if bare else []), "bash", "--norc",
+                       "--noprofile", "-c", BASH, "bash", line, *comp_words(line)], env)
     elif shell == "zsh":
         out = world.tmp / f"zsh-{time.monotonic_ns()}"
         site = INSTALLED["zsh"].parent if load == "installed" else world.tmp

@@ -91,6 +91,20 @@ def test_candidates(world, shell, line, expected):
     assert complete(world, shell, line) == shown(shell, expected, line)
 
 
+# Without bash-completion a command after exec gets the command's own complete spec or file
+# names: cat's long options come from bash-completion's loader, so that case is left out.
+BARE_CASES = [c for c in CASES if "cat --number" not in c[0]]
+
+
+@pytest.mark.parametrize("line, expected", BARE_CASES, ids=[c[0] for c in BARE_CASES])
+def test_bash_without_bash_completion(world, line, expected):
+    assert complete(world, "bash", line, load="bare") == shown("bash", expected, line)
+
+
+def test_bash_without_bash_completion_offers_files_after_a_command(world):
+    assert complete(world, "bash", "pynetns exec blue cat cmds", load="bare") == ["cmds.batch"]
+
+
 def test_world_has_broken_entries(world):
     r = world.run([PYNETNS, "list"])
     assert sorted(r.stdout.splitlines()) == NAMES

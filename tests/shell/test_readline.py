@@ -1,5 +1,6 @@
 """TAB pressed in an interactive bash under tmux: real readline, from a shell that has only
-run the man page's one line (no bash-completion loaded beforehand).
+run the man page's one line (no bash-completion loaded beforehand), on a machine with
+bash-completion installed and on one without it.
 
 test_completion drives bash's completion function with COMP_WORDS of its own making; this
 checks what that cannot: readline's word splitting, the inserted text, and no space after
@@ -12,7 +13,7 @@ import time
 
 import pytest
 
-from shellenv import NAMES, World
+from shellenv import NAMES, WITHOUT_BASH_COMPLETION, World
 
 PROMPT = "READY$ "
 
@@ -27,10 +28,11 @@ def world(tmp_path_factory):
 class Tmux:
     """One bash -i in a detached tmux session on a private server socket."""
 
-    def __init__(self, world, tmp):
+    def __init__(self, world, tmp, wrap=()):
         self.socket = str(tmp / "tmux.sock")
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in world.env.items())
         inner = (f"nsenter -t {world.holder.pid} -m --wd={world.cwd} -- "
+                 + "".join(shlex.quote(w) + " " for w in wrap) +
                  f"env -i {env} TERM=screen PS1={shlex.quote(PROMPT)} "
                  "bash --norc --noprofile -i")
         self.tmux("new-session", "-d", "-x", "200", "-y", "50", inner)
@@ -58,13 +60,19 @@ class Tmux:
         subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
 
 
-@pytest.fixture
-def bash(world, tmp_path):
-    t = Tmux(world, tmp_path)
+@pytest.fixture(params=["bash-completion", "without bash-completion"])
+def bash(world, tmp_path, request):
+    bare = request.param.startswith("without")
+    t = Tmux(world, tmp_path, WITHOUT_BASH_COMPLETION if bare else ())
     try:
         t.wait_for(lambda s: s.endswith(PROMPT), "the prompt")
-        t.type('eval "$(pynetns completion bash)"; clear', "Enter")
-        t.wait_for(lambda s: s.strip() == PROMPT.strip(), "the script to load")
+        t.type('eval "$(pynetns completion bash)"; declare -F _init_completion >/dev/null '
+               '&& echo "bash-completion: loaded" || echo "bash-completion: absent"', "Enter")
+        screen = t.wait_for(lambda s: re.search(r"^bash-completion: \w+$", s, re.M),
+                            "the script to load")
+        assert f"bash-completion: {'absent' if bare else 'loaded'}" in screen
+        t.type("clear", "Enter")
+        t.wait_for(lambda s: s.strip() == PROMPT.strip(), "a clear screen")
         yield t
     finally:
         t.close()
@@ -89,6 +97,10 @@ def test_blank_in_a_name_is_quoted(bash):
 def test_engine_prefix_takes_no_space_and_names_follow(bash):
     tab(bash, "pynetns attach web dock", "pynetns attach web docker:")
     tab(bash, "w", "pynetns attach web docker:web ")
+
+
+def test_exec_completes_the_command_name(bash):
+    tab(bash, "pynetns exec blue pynetnsprob", "pynetns exec blue pynetnsprobe ")
 
 
 def test_both_tabs_list_the_real_namespaces(bash):

@@ -18,6 +18,13 @@ def as_nobody(*argv):
     return run([*NOBODY, *argv])
 
 
+@pytest.fixture(autouse=True, scope="module")
+def nobody_can_run_pynetns():
+    r = as_nobody(PYNETNS, "help")  # ip's usage, exit 255: pynetns ran
+    assert r.rc == 255, (f"nobody cannot run {PYNETNS} ({r.err!r}): the venv must be where "
+                         "everyone may read it (scripts/test puts it under /var/lib)")
+
+
 def entry_and_mounts(name):
     with open("/proc/self/mountinfo") as f:
         mounted = [line for line in f if f"/{name} " in line]
