@@ -121,7 +121,11 @@ def _attach_pinned(name, pinned, symlink, container=None):
 
 def _attach_path(name, path, symlink):
     try:
-        c = ns.check(path, keep_fd=True)
+        source = os.open(path, os.O_PATH | os.O_CLOEXEC)  # followed, as ip follows it
+        try:
+            c = ns.held(source, path, keep_fd=True)
+        finally:
+            os.close(source)
     except OSError as e:
         raise NotFound(f'Cannot open network namespace file "{path}": {e.strerror}',
                        name=name, errno=e.errno) from None
@@ -288,8 +292,15 @@ def prune(dry_run=False):
     import time
     now = time.time()
     if dry_run:
-        return [Pruned(e.name, problem) for e in store.entries(with_nsid=False)
-                if (problem := _prunable(e.checked))]
+        try:
+            run_dir = rundir.open_dir(store.RUN_DIR)
+        except NotFound:
+            return []
+        try:
+            return [_prune_one(run_dir, e, None, now) for e in store.entries_in(run_dir, False)
+                    if _prunable(e.checked)]
+        finally:
+            os.close(run_dir)
     # Removing takes the writers' lock: no pynetns add is half-way meanwhile, and every
     # step acts on the directory locked, so a /run/netns swapped meanwhile is not followed.
     try:
@@ -313,6 +324,8 @@ def _prune_one(run_dir, entry, kept, now):
         if not entry.checked.symlink and 0 <= now - st.st_mtime < GRACE:
             result.reason = "made just now: an add may be in progress"
             return result
+        if kept is None:
+            return result  # a dry run
         os.unlink(entry.name, dir_fd=run_dir)  # EBUSY if an add mounted on it meanwhile
     except OSError as e:
         result.reason = e.strerror

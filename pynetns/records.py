@@ -26,7 +26,8 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 def _trusted(fd):
     st = os.fstat(fd)
-    if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+    # Sticky (a tmpfs's default 1777): others cannot rename or remove what is ours in it.
+    if st.st_uid != os.geteuid() or (st.st_mode & 0o022 and not st.st_mode & _stat.S_ISVTX):
         raise PermissionError(1, "not owned by us, or writable by others")
 
 
