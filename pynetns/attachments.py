@@ -12,6 +12,7 @@ from ._cint import parse_c_int
 from .errors import (ContainerError, InvalidPid, NetnsError, NoSuchContainer,
                      NotANamespace, NotFound, SystemCallFailed)
 from .records import GRACE
+from .rundir import pause
 
 
 class Records(records.Records):
@@ -73,6 +74,7 @@ def _make_symlink(name, target, identity, container=None, pid=None):
                 kept.save(name, record)
             except OSError as e:
                 raise _record_failed(name, e) from None
+            pause("attach:recorded")
             try:
                 os.symlink(target, name, dir_fd=held.dir)
             except OSError as e:

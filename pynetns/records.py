@@ -13,6 +13,8 @@ json is imported only when a record is read or written.
 import os
 import stat as _stat
 
+from .rundir import pause
+
 ROOT = "/run/pynetns"
 RECORDS_DIR = f"{ROOT}/records"
 # Temporary files are written beside the per-directory records, in RECORDS_DIR, with this
@@ -208,6 +210,7 @@ class Records:
                     os.write(fd, json.dumps(record).encode())
                 finally:
                     os.close(fd)
+                pause("record:written")
                 os.rename(tmp, name, src_dir_fd=root, dst_dir_fd=directory)
             except BaseException:
                 os.unlink(tmp, dir_fd=root)

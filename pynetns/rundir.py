@@ -21,6 +21,8 @@ from .errors import NetnsError, NotFound, PermissionDenied, SystemCallFailed
 #   add:locked add:placeholder add:unshared add:mounted
 #   attach:locked attach:placeholder attach:opened attach:mounted
 #   delete:locked delete:unmounted delete:unlinked
+#   record:written (a record's temporary file, before its rename)
+#   attach:recorded (attach --symlink: the record is there, the symlink not yet)
 PAUSE_AT = os.environ.get("PYNETNS_TEST_PAUSE")
 
 # How long a reader waits for a writer in flight before it reports what it sees (a
