@@ -59,6 +59,7 @@ def prepare_run_dir():
     # Under the lock, parallel first-time adds cannot stack self bind mounts (Debian #949235).
     held = rundir.Locked(RUN_DIR)
     try:
+        _check_mounts_reach_caller(held.dir)
         made_mount_point = False
         while True:
             here = f"/proc/self/fd/{held.dir}"  # the directory we locked, not the path now
@@ -79,6 +80,28 @@ def prepare_run_dir():
     except BaseException:
         held.close()
         raise
+
+
+def _check_mounts_reach_caller(run_dir):
+    """Refuse to make entries in a mount namespace of our own whose mounts do not propagate
+    to our caller's (`pynetns -netns A add B`: -netns unshared one, a slave): the mount
+    would go with us and leave the caller an empty file (ip leaves one)."""
+    try:
+        if os.readlink("/proc/self/ns/mnt") == os.readlink(f"/proc/{os.getppid()}/ns/mnt"):
+            return
+        with open(f"/proc/self/fdinfo/{run_dir}", "rb") as f:
+            mount_id = next(line.split()[1] for line in f if line.startswith(b"mnt_id:"))
+        with open("/proc/self/mountinfo", "rb") as f:
+            fields = next(line.split() for line in f if line.split()[0] == mount_id)
+    except (OSError, StopIteration):
+        return  # cannot tell (our parent is gone, say): do as ip does
+    tags = fields[6:fields.index(b"-")]
+    # A slave that is shared with no peer: what -netns's `mount --make-rslave /` leaves.
+    if any(t.startswith(b"master:") for t in tags) and not any(t.startswith(b"shared:")
+                                                               for t in tags):
+        raise SystemCallFailed(f"Cannot create entries in {RUN_DIR} from a mount namespace of "
+                               "this process's own (as -netns makes): what it mounts would "
+                               "not reach its caller's")
 
 
 def create_failed(name, err):
@@ -358,8 +381,8 @@ def _not_removed(run_dir, name, err, unmount_error, restore_error):
                                 f"{unmount_error.strerror})", name=name, errno=1)
     lines = []
     if err.errno == 16:
-        from . import holders
         try:
+            from . import holders  # EMFILE can fail even the import
             lines = holders.describe(name, RUN_DIR)
         except OSError as e:
             lines = [f"what holds it cannot be told: {e.strerror}"]
