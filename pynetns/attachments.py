@@ -20,7 +20,7 @@ class Records(records.Records):
     when there is no /run/netns (or it cannot be opened)."""
 
     def __init__(self):
-        self.fd = -1
+        self.fd, self.missing = -1, None
         try:
             run_dir = rundir.open_dir(store.RUN_DIR)
         except NetnsError:

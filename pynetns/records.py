@@ -150,10 +150,17 @@ class Records:
         st = os.fstat(run_dir)
         self.key = f"{st.st_dev:x}-{st.st_ino}"
         self.fd = -1
+        self.missing = None  # why the directory could not be opened, once it could not
 
     def _dir(self, create=False):
         if self.fd < 0:
-            self.fd = _open_chain(["records", self.key], create)
+            if self.missing is not None and not create:
+                raise self.missing  # asked once per listing, not once per symlink
+            try:
+                self.fd = _open_chain(["records", self.key], create)
+            except OSError as e:
+                self.missing = e
+                raise
         return self.fd
 
     def close(self):
