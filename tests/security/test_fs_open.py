@@ -1,5 +1,5 @@
 """Issue 10 #6 and #10: entries swapped while they are looked at. A FIFO (which blocks an
-open for reading) or a plain file renamed over a symlink entry between pynetns's checks
+open for reading), a device or a plain file renamed over a symlink entry between pynetns's checks
 never hangs a verb, never makes one hold the writers' lock forever, and never ends in a
 traceback: everything is opened first (O_PATH) and judged by what the descriptor holds."""
 import json
@@ -33,7 +33,7 @@ def swap():
             if i % 3 == 2 and name == "r":
                 open(tmp, "w").close()
             else:
-                os.symlink(live if i % 3 == 0 else "/run/fifo", tmp)
+                os.symlink(live if i % 3 == 0 else ("/run/fifo", "/dev/null")[i % 2], tmp)
             os.rename(tmp, f"/run/netns/{name}")
 
 swapper = threading.Thread(target=swap)
@@ -41,7 +41,7 @@ swapper.start()
 verbs = [["list"], ["-j", "list"], ["exec", "s", "true"], ["exists", "s"], ["pids", "s"],
          ["set", "s", "7"], ["add", "--exist-ok", "s"], ["prune"], ["-d", "list"],
          ["exists", "r"], ["pids", "r"]]
-found = {"runs": 0, "hangs": 0, "tracebacks": 0, "worst": ""}
+found = {"runs": 0, "hangs": 0, "tracebacks": 0, "opened": 0, "worst": ""}
 for _ in range(rounds):
     for verb in verbs:
         found["runs"] += 1
@@ -51,6 +51,10 @@ for _ in range(rounds):
             found["hangs"] += 1
             found["worst"] = " ".join(verb) + " hung"
             continue
+        # What opening /dev/null for the type check would say: a non-nsfs file was opened.
+        if b"non-network namespace" in p.stderr:
+            found["opened"] += 1
+            found["worst"] = " ".join(verb) + " opened a device"
         if b"Traceback" in p.stderr:
             found["tracebacks"] += 1
             found["worst"] = p.stderr.decode(errors="replace")[-300:]
@@ -69,7 +73,8 @@ def test_swapped_entries_never_hang_nor_crash(world):
     count("attack processes", found["runs"])
     count("hangs", found["hangs"])
     count("tracebacks", found["tracebacks"])
-    assert (found["hangs"], found["tracebacks"]) == (0, 0), found
+    count("escapes", found["opened"])
+    assert (found["hangs"], found["tracebacks"], found["opened"]) == (0, 0, 0), found
     # Nothing holds the writers' lock now: an add goes through at once.
     assert world.run([PYNETNS, "add", "after"], timeout=5).rc == 0
 
