@@ -158,11 +158,12 @@ def add(name, exist_ok=False):
             if not exist_ok:
                 raise
             try:
-                found = ns.check(name, dir_fd=held.dir)
+                found = check_in(held.dir, name)  # a stale symlink is no namespace either
             except OSError:
                 raise taken from None
+            if found.unknown:
+                raise taken from None
             if not found.ok:
-                found.path = path_of(name)
                 raise ns.not_a_namespace(name, found) from None
             return False
         try:

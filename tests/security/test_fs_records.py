@@ -54,7 +54,6 @@ def test_delete_removes_the_record_and_a_reused_inode_gets_none(world):
                     " && mount -o loop /run/img /run/netns").rc == 0
     assert world.sh(TWO + f"{PYNETNS} attach --symlink x $A").rc == 0
     assert [p for p, k in look(world)["records"].items() if p.endswith("/x")]
-    before = world.run(["stat", "-c", "%i", "/run/netns/x"]).out
     assert run(world, "delete", "x").rc == 0
     assert [p for p in look(world)["records"] if p.endswith("/x")] == []
     # A record left behind by someone else's delete (ip's) fits no later entry either.
@@ -69,7 +68,6 @@ def test_delete_removes_the_record_and_a_reused_inode_gets_none(world):
     assert r.rc == 0 and r.out == b"", r
     assert look(world)["links"] == ["x", "y"]
     count("healthy removed", 2 - len(look(world)["links"]))
-    assert before  # (the inode was reused or not: neither may matter)
 
 
 def _records_key(world):
@@ -155,9 +153,9 @@ def test_a_stale_symlink_is_never_entered(world):
                     "; [ $(readlink /proc/$A/ns/net) = $(readlink /proc/self/ns/net) ]").rc == 0
     problem = b"is a symlink to /proc/"
     for args, rc in ((["exists", "x"], 2), (["exec", "x", "true"], 255), (["pids", "x"], 1),
-                     (["set", "x", "5"], 1)):
+                     (["set", "x", "5"], 1), (["add", "--exist-ok", "x"], 1)):
         r = run(world, *args)
         assert r.rc == rc and problem in r.err and b"whose process now holds" in r.err, (args, r)
     r = run(world, "list")
     assert b"x" not in r.out.split() and b'"x" ' + problem in r.err, r
-    assert run(world, "-j", "list").json() == [] or "x" not in str(run(world, "-j", "list").out)
+    assert run(world, "-j", "list").json() == []
