@@ -76,7 +76,7 @@ def cmd_list(inv):
                     for e in good))
     for e in entries:
         if e.unknown:  # neither healthy nor broken: prune leaves it too
-            err(f'"{e.name}" cannot be checked: {e.unknown}')
+            err(f'"{output.printable(e.name)}" cannot be checked: {e.unknown}')
         elif not e.ok:
             err(_broken_line(e))
     return 0
