@@ -5,91 +5,42 @@ An entry made here gets a small record: what it was made from (the container) an
 namespace it led to. A symlink to /proc/PID/ns/net cannot carry that itself, and without it
 a symlink whose PID was reused by a process in another namespace looks perfectly healthy.
 """
-import json
 import os
 
-from . import containers, ns, rundir, store
+from . import containers, ns, records, rundir, store
 from ._cint import parse_c_int
 from .errors import (ContainerError, InvalidPid, NetnsError, NoSuchContainer,
                      NotANamespace, NotFound, SystemCallFailed)
-
-RECORDS_DIR = "/run/pynetns/records"
-# A plain file or a record this young may belong to an add or attach in progress.
-GRACE = 2.0
+from .records import GRACE
+from .rundir import pause
 
 
-class Records:
-    """The records of the entries in /run/netns as this mount namespace sees it.
-
-    They are kept per /run/netns (by its device and inode), so that a private /run/netns
-    in another mount namespace has its own. Each names the directory entry it was written
-    for by that entry's inode (the file under the bind mount, or the symlink itself),
-    which a later entry of the same name never has.
-    """
+class Records(records.Records):
+    """The records of /run/netns as this mount namespace sees it (see records.py); none
+    when there is no /run/netns (or it cannot be opened)."""
 
     def __init__(self):
+        self.fd, self.missing = -1, None
         try:
-            st = os.stat(store.RUN_DIR)
-            self.dir = f"{RECORDS_DIR}/{st.st_dev:x}-{st.st_ino}"
-            self.inodes = {d.name: d.inode() for d in os.scandir(store.RUN_DIR)}
-        except FileNotFoundError:
-            self.dir, self.inodes = None, {}
+            run_dir = rundir.open_dir(store.RUN_DIR)
+        except NetnsError:
+            self.key = None
+            return
+        try:
+            super().__init__(run_dir)
+        finally:
+            os.close(run_dir)
 
-    def _path(self, name):
-        return f"{self.dir}/{name}"
+    def _dir(self, create=False):
+        if self.key is None:
+            raise FileNotFoundError(2, os.strerror(2))
+        return super()._dir(create)
 
     def get(self, name, checked):
-        """The record of entry ``name`` if it was written for what is there now, else None."""
-        if self.dir is None:
+        try:
+            return super().get(name, checked)
+        except OSError:
             return None
-        try:
-            with open(self._path(name)) as f:
-                record = json.load(f)
-        except (OSError, ValueError):
-            return None
-        if (record.get("entry") != self.inodes.get(name)
-                or record.get("symlink") != checked.symlink
-                or (not checked.symlink
-                    and (record.get("dev"), record.get("ino")) != (checked.dev, checked.ino))):
-            return None
-        return record
-
-    def save(self, name, record):
-        import tempfile
-        os.makedirs(self.dir, mode=0o755, exist_ok=True)
-        record["entry"] = self.inodes.get(name)
-        # Written beside the directory, not in it: every file in it is a record.
-        fd, tmp = tempfile.mkstemp(dir=RECORDS_DIR)
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(record, f)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self._path(name))
-        except BaseException:
-            os.unlink(tmp)
-            raise
-
-    def drop(self, name):
-        try:
-            os.unlink(self._path(name))
-        except FileNotFoundError:
-            pass
-
-    def drop_stale(self, now):
-        """Remove records whose entry is gone (not those of an attach in progress)."""
-        try:
-            recorded = list(os.scandir(self.dir)) if self.dir else []
-        except FileNotFoundError:
-            return
-        for r in recorded:
-            try:
-                with open(r.path) as f:
-                    entry = json.load(f).get("entry")
-                young = now - r.stat().st_mtime < GRACE
-            except (OSError, ValueError):
-                entry, young = None, False
-            if not young and entry != self.inodes.get(r.name):
-                self.drop(r.name)
 
 
 class Attached:
@@ -104,30 +55,50 @@ class Attached:
         self.notes = list(notes)
 
 
-def _make_symlink(name, target):
+def _make_symlink(name, target, identity, container=None, pid=None):
+    """The symlink entry ``name`` -> ``target``, its record written first: a crash leaves
+    at most a record without an entry, which prune removes, never an unrecorded symlink."""
     store.check_name(name)
-    lock = store.prepare_run_dir()  # held while the entry is made, as by add and attach
-    path = store.path_of(name)
-    try:
-        os.symlink(target, path)
-    except OSError as e:
-        raise store.create_failed(name, e) from None
-    finally:
-        os.close(lock)
-    return path
+    checked = ns.Checked(store.path_of(name), *identity, symlink=True, target=target)
+    record = records.for_entry(checked, container, pid)
+    with store.prepare_run_dir() as held:  # held while the entry is made, as by add
+        try:
+            os.stat(name, dir_fd=held.dir, follow_symlinks=False)
+            raise store.create_failed(name, OSError(17, os.strerror(17)))
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise store.create_failed(name, e) from None
+        with records.Records(held.dir) as kept:
+            try:
+                kept.save(name, record)
+            except OSError as e:
+                raise _record_failed(name, e) from None
+            pause("attach:recorded")
+            try:
+                os.symlink(target, name, dir_fd=held.dir)
+            except OSError as e:
+                kept.drop(name)
+                raise store.create_failed(name, e) from None
+    return checked.path
 
 
-def _finish(name, symlink, identity, container=None):
-    """Write the entry's record; without one the entry is removed again (nothing half-made)."""
-    record = {"symlink": symlink, "dev": identity[0], "ino": identity[1]}
-    if container is not None:
-        record["container"] = container.as_json()
+def _record_failed(name, err):
+    return SystemCallFailed(f"Cannot write the record of {name}: {err.strerror}",
+                            name=name, errno=err.errno)
+
+
+def _finish(name, container):
+    """Write the record of the bind entry ``name``; without one the entry is removed again
+    (nothing half-made)."""
     try:
-        Records().save(name, record)
+        with store.lock_for_removal(name) as held:
+            checked = ns.check(name, dir_fd=held.dir)
+            with records.Records(held.dir) as kept:
+                kept.save(name, records.for_entry(checked, container))
     except OSError as e:
         store.delete(name)
-        raise SystemCallFailed(f"Cannot write the record of {name}: {e.strerror}",
-                               name=name, errno=e.errno) from None
+        raise _record_failed(name, e) from None
 
 
 def _attach_pinned(name, pinned, symlink, container=None):
@@ -135,25 +106,28 @@ def _attach_pinned(name, pinned, symlink, container=None):
     symlink to /proc/PID/ns/net checked once more after it exists."""
     if symlink:
         target = f"/proc/{pinned.pid}/ns/net"
-        path = _make_symlink(name, target)
+        path = _make_symlink(name, target, pinned.identity, container, pinned.pid)
         try:
             now = ns.identity(path)
         except OSError:
             now = None
         if now != pinned.identity or not pinned.alive():
-            os.unlink(path)
+            store.delete(name)
             raise ContainerError(f"process {pinned.pid} exited while {name} was being made",
                                  name=name)
-        _finish(name, True, pinned.identity, container)
     else:
         store.bind(name, f"/proc/self/fd/{pinned.net_fd}")
         if container is not None:  # otherwise there is nothing to remember
-            _finish(name, False, pinned.identity, container=container)
+            _finish(name, container)
 
 
 def _attach_path(name, path, symlink):
     try:
-        c = ns.check(path, keep_fd=True)
+        source = os.open(path, os.O_PATH | os.O_CLOEXEC)  # followed, as ip follows it
+        try:
+            c = ns.held(source, path, keep_fd=True)
+        finally:
+            os.close(source)
     except OSError as e:
         raise NotFound(f'Cannot open network namespace file "{path}": {e.strerror}',
                        name=name, errno=e.errno) from None
@@ -162,8 +136,7 @@ def _attach_path(name, path, symlink):
                             name=name, problem=c.problem)
     try:
         if symlink:
-            _make_symlink(name, os.path.abspath(path))
-            _finish(name, True, (c.dev, c.ino))
+            _make_symlink(name, os.path.abspath(path), (c.dev, c.ino))
         else:
             store.bind(name, f"/proc/self/fd/{c.fd}")
     finally:
@@ -298,64 +271,70 @@ class Pruned:
 
 
 def stale_symlink(checked, record):
-    """The problem of a healthy-looking symlink whose PID now holds another namespace."""
-    if checked.symlink and record and (record["dev"], record["ino"]) != (checked.dev,
-                                                                          checked.ino):
-        return (f"a symlink to {checked.target}, whose process now holds another "
-                "network namespace")
-    return None
+    """The problem of a healthy-looking symlink whose process is not the one it was made
+    for (see records.stale), else None."""
+    return records.stale(record, checked) if record else None
 
 
-def _prunable(entry, records):
-    """(problem, lstat of the entry) when prune may remove it, else None."""
-    c = entry.checked
-    try:
-        st = os.lstat(c.path)
-    except FileNotFoundError:
+def _prunable(c):
+    """The problem of an entry prune may remove, else None: anything that is not broken
+    for sure (healthy, or cannot be checked) stays."""
+    if c.ok or c.unknown:
         return None
-    if c.ok:
-        problem = stale_symlink(c, records.get(entry.name, c))
-    elif c.symlink:
-        problem = c.problem if c.problem.startswith("a dangling") else \
+    if c.symlink:
+        return c.problem if c.problem.startswith(("a dangling", "a symlink to")) else \
             f"a symlink to {c.target}, {c.problem}"
-    else:
-        problem = c.problem if c.problem == "a plain file" else None
-    return (problem, st) if problem else None
+    return c.problem if c.problem == "a plain file" else None
 
 
 def prune(dry_run=False):
     """Remove broken entries (plain files, dangling symlinks, symlinks to no namespace or to
-    a reused PID's); healthy ones and anything else are left alone."""
+    a reused PID's); healthy ones, those that cannot be checked and anything else are left
+    alone. Records without their entry and leftover temporary files go too."""
     import time
     now = time.time()
-    records = Records()
-    results = []
-    found_entries = store.entries(with_nsid=False)
-    # Removing takes the writers' lock: no pynetns add is half-way meanwhile, and a
-    # /run/netns replaced by a symlink is refused rather than followed.
-    lock = rundir.lock(store.RUN_DIR) if found_entries and not dry_run else -1
+    if dry_run:
+        try:
+            run_dir = rundir.open_dir(store.RUN_DIR)
+        except NotFound:
+            return []
+        try:
+            return [_prune_one(run_dir, e, None, now) for e in store.entries_in(run_dir, False)
+                    if _prunable(e.checked)]
+        finally:
+            os.close(run_dir)
+    # Removing takes the writers' lock: no pynetns add is half-way meanwhile, and every
+    # step acts on the directory locked, so a /run/netns swapped meanwhile is not followed.
     try:
-        for entry in found_entries:
-            found = _prunable(entry, records)
-            if not found:
-                continue
-            problem, st = found
-            result = Pruned(entry.name, problem)
-            results.append(result)
-            if not entry.checked.symlink and now - st.st_mtime < GRACE:
-                result.reason = "made just now: an add may be in progress"
-            elif not dry_run:
-                try:
-                    if os.lstat(entry.checked.path).st_ino != st.st_ino:
-                        raise FileNotFoundError(2, "replaced meanwhile")
-                    os.unlink(entry.checked.path)  # EBUSY if an add mounted on it meanwhile
-                    records.drop(entry.name)
-                    result.removed = True
-                except OSError as e:
-                    result.reason = e.strerror
-    finally:
-        if lock >= 0:
-            os.close(lock)
-    if not dry_run:
-        records.drop_stale(now)
+        held = rundir.Locked(store.RUN_DIR)
+    except NotFound:
+        return []
+    with held, records.Records(held.dir) as kept:
+        found = store.entries_in(held.dir, with_nsid=False)
+        results = [_prune_one(held.dir, e, kept, now) for e in found if _prunable(e.checked)]
+        removed = {r.name for r in results if r.removed}
+        kept.drop_stale(now, [e for e in found if e.name not in removed])
     return results
+
+
+def _prune_one(run_dir, entry, kept, now):
+    result = Pruned(entry.name, _prunable(entry.checked))
+    try:
+        st = os.stat(entry.name, dir_fd=run_dir, follow_symlinks=False)
+        # A plain file this young may be the placeholder of an add in progress (ip's,
+        # which takes no lock); one from the future is not.
+        if not entry.checked.symlink and 0 <= now - st.st_mtime < GRACE:
+            result.reason = "made just now: an add may be in progress"
+            return result
+        if kept is None:
+            return result  # a dry run
+        os.unlink(entry.name, dir_fd=run_dir)  # EBUSY if an add mounted on it meanwhile
+    except OSError as e:
+        result.reason = e.strerror
+        return result
+    result.removed = True
+    try:
+        kept.drop(entry.name)
+    except OSError:
+        pass  # no records directory
+    return result

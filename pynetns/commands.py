@@ -75,7 +75,9 @@ def cmd_list(inv):
         out("".join(e.name + ("" if e.nsid is None else f" (id: {e.nsid})") + "\n"
                     for e in good))
     for e in entries:
-        if not e.ok:
+        if e.unknown:  # neither healthy nor broken: prune leaves it too
+            err(f'"{output.printable(e.name)}" cannot be checked: {e.unknown}')
+        elif not e.ok:
             err(_broken_line(e))
     return 0
 

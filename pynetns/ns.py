@@ -55,57 +55,87 @@ class Checked:
     """What a namespace file turned out to be.
 
     ``problem`` is None for a network namespace, else a phrase ("a plain file", "a dangling
-    symlink to X", "a UTS namespace"). ``fd`` is an open descriptor when one was kept.
+    symlink to X", "a UTS namespace"). ``unknown`` is the reason when we could not tell
+    (no permission to follow a symlink into /proc/PID/ns): neither healthy nor broken.
+    ``ctime`` is the namespace file's st_ctime_ns; ``fd`` an open descriptor when one was
+    kept.
     """
 
-    __slots__ = ("path", "dev", "ino", "symlink", "target", "problem", "fd")
+    __slots__ = ("path", "dev", "ino", "ctime", "symlink", "target", "problem", "unknown",
+                 "fd")
 
-    def __init__(self, path, dev=0, ino=0, symlink=False, target=None, problem=None, fd=-1):
+    def __init__(self, path, dev=0, ino=0, symlink=False, target=None, problem=None, fd=-1,
+                 unknown=None, ctime=0):
         self.path = path
         self.dev = dev
         self.ino = ino
+        self.ctime = ctime
         self.symlink = symlink
         self.target = target
         self.problem = problem
+        self.unknown = unknown
         self.fd = fd
 
     @property
     def ok(self):
-        return self.problem is None
+        return self.problem is None and self.unknown is None
 
 
-def check(path, is_symlink=None, keep_fd=False, check_type=True):
-    """Classify path without ever opening anything that is not on nsfs.
+def check(path, keep_fd=False, check_type=True, dir_fd=None):
+    """Classify path (relative to ``dir_fd`` if given) without ever opening for reading
+    anything that is not on nsfs.
 
-    Raises FileNotFoundError when path itself does not exist. A FIFO or device is never
-    opened (opening a FIFO would block). With ``check_type`` false (and ``keep_fd``), a
-    namespace of any type passes: the caller checks the kept fd with check_fd_type().
+    Everything is opened first (O_PATH, which cannot block on a FIFO nor reach a device's
+    driver) and judged by fstat of the descriptor held, so a file swapped in meanwhile is
+    never the one opened. Raises FileNotFoundError when path itself does not exist. With
+    ``check_type`` false (and ``keep_fd``), a namespace of any type passes: the caller
+    checks the kept fd with check_fd_type().
     """
-    st = None
-    if is_symlink is None:
-        st = os.lstat(path)  # for anything but a symlink, what stat() would say
-        is_symlink = _stat.S_ISLNK(st.st_mode)
-    target = None
-    if is_symlink:
-        target = os.readlink(path)
-        try:
-            st = os.stat(path)
-        except OSError:
-            return Checked(path, symlink=True, target=target,
-                           problem=f"a dangling symlink to {target}")
-    elif st is None:
-        st = os.stat(path)
-    res = Checked(path, st.st_dev, st.st_ino, is_symlink, target)
+    entry = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        st = os.fstat(entry)
+        if not _stat.S_ISLNK(st.st_mode):
+            return held(entry, path, st, keep_fd, check_type)
+        target = os.readlink("", dir_fd=entry)  # of the very link we hold: no race
+    finally:
+        os.close(entry)
+    base = dir_fd
+    if dir_fd is None and not target.startswith("/"):
+        target_path = os.path.join(os.path.dirname(path), target)
+    else:
+        target_path = target
+    try:
+        followed = os.open(target_path, os.O_PATH | os.O_CLOEXEC, dir_fd=base)
+    except OSError as e:
+        if e.errno in (1, 13):  # EPERM, EACCES: another's /proc/PID/ns; cannot tell
+            return Checked(path, symlink=True, target=target, unknown=e.strerror)
+        return Checked(path, symlink=True, target=target,
+                       problem=f"a dangling symlink to {target}")
+    try:
+        res = held(followed, path, os.fstat(followed), keep_fd, check_type)
+    finally:
+        os.close(followed)
+    res.symlink, res.target = True, target
+    return res
+
+
+def held(fd, path, st=None, keep_fd=False, check_type=True):
+    """Classify the file of the O_PATH descriptor ``fd`` (with its fstat ``st``). Only a
+    file on nsfs is opened for reading (through the descriptor, so the same file), with
+    O_NONBLOCK all the same."""
+    if st is None:
+        st = os.fstat(fd)
+    res = Checked(path, st.st_dev, st.st_ino, ctime=st.st_ctime_ns)
     if st.st_dev != nsfs_device() or not _stat.S_ISREG(st.st_mode):
         res.problem = _file_kind(st.st_mode)
         return res
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    readable = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     if check_type or not keep_fd:
-        check_fd_type(res, fd)
+        check_fd_type(res, readable)
     if keep_fd and res.problem is None:
-        res.fd = fd
+        res.fd = readable
     else:
-        os.close(fd)
+        os.close(readable)
     return res
 
 
@@ -122,6 +152,7 @@ def check_fd_type(checked, fd):
 
 def not_a_namespace(name, checked):
     """The error for a broken entry: says what it is and how to remove it."""
+    from .output import printable  # a name or a symlink's target can hold anything
     return NotANamespace(
-        f'"{name}" is {checked.problem}, not a network namespace',
+        f'"{printable(name)}" is {printable(checked.problem)}, not a network namespace',
         name=name, problem=checked.problem)

@@ -10,16 +10,19 @@ broken do they wait, briefly, for writers in flight and look again.
 The directory is never opened through a symlink: a /run/netns replaced by one would make
 every mount and unlink land elsewhere.
 """
+import _thread
 import os
 
 from . import _sys
-from .errors import NotFound, PermissionDenied, SystemCallFailed
+from .errors import NetnsError, NotFound, PermissionDenied, SystemCallFailed
 
 # Test hook for tests/stress: PYNETNS_TEST_PAUSE=STEP makes the process stop itself with
 # SIGSTOP at STEP, where the test kills it. Steps, in order:
 #   add:locked add:placeholder add:unshared add:mounted
 #   attach:locked attach:placeholder attach:opened attach:mounted
 #   delete:locked delete:unmounted delete:unlinked
+#   record:written (a record's temporary file, before its rename)
+#   attach:recorded (attach --symlink: the record is there, the symlink not yet)
 PAUSE_AT = os.environ.get("PYNETNS_TEST_PAUSE")
 
 # How long a reader waits for a writer in flight before it reports what it sees (a
@@ -32,31 +35,111 @@ def pause(step):
         os.kill(os.getpid(), 19)  # SIGSTOP (the signal module costs an enum import)
 
 
+def is_symlink(path):
+    """Whether ``path`` is a symlink now; a race with its removal is simply False."""
+    try:
+        os.readlink(path)
+    except OSError:
+        return False
+    return True
+
+
 def open_dir(path):
     """A descriptor of the directory ``path``, which must not be a symlink."""
     try:
         return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as e:
         message = f'Cannot open netns runtime directory "{path}"'
-        if e.errno == 20 and os.path.islink(path):  # ENOTDIR is what O_NOFOLLOW gives here
-            target = os.readlink(path)
-            raise SystemCallFailed(f"{message}: it is a symlink to {target}, "
-                                   "not a directory; refusing to follow it",
-                                   errno=e.errno) from None
+        if e.errno in (20, 40):  # ENOTDIR or ELOOP: what O_NOFOLLOW gives for a symlink
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = None  # not a symlink, or no longer one
+            if target is not None:
+                from .output import printable
+                raise SystemCallFailed(f"{message}: it is a symlink to {printable(target)}, "
+                                       "not a directory; refusing to follow it",
+                                       errno=e.errno) from None
         cls = {2: NotFound, 1: PermissionDenied, 13: PermissionDenied}.get(e.errno,
                                                                         SystemCallFailed)
         raise cls(f"{message}: {e.strerror}", errno=e.errno) from None
 
 
-def lock(path):
-    """Open ``path`` and hold an exclusive lock on it until the descriptor is closed."""
-    fd = open_dir(path)
-    try:
-        _sys.flock(fd, _sys.LOCK_EX)
-    except BaseException:
-        os.close(fd)
-        raise
+# Descriptors that hold a flock on a run directory. A fork() copies them, and with them the
+# lock (flock belongs to the open file description), so a child of a library user would
+# keep /run/netns locked until it exits: the child closes its copies at once. _guard keeps a
+# fork from falling between a descriptor's opening and its registration (or its closing).
+_held = {}
+_guard = _thread.allocate_lock()
+
+
+def _close_held_in_child():
+    for fd in _held:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held.clear()
+    _guard.release()
+
+
+os.register_at_fork(before=_guard.acquire, after_in_parent=_guard.release,
+                    after_in_child=_close_held_in_child)
+
+
+def _open_held(path, opener):
+    with _guard:
+        fd = opener(path)
+        _held[fd] = True
     return fd
+
+
+def _close_held(fd):
+    with _guard:
+        _held.pop(fd, None)
+        os.close(fd)
+
+
+class Locked:
+    """The exclusive lock on the directory ``path`` (as ip's flock), and ``dir``: the
+    descriptor every step of the operation acts relative to, so that a /run/netns swapped
+    for a symlink or another directory meanwhile changes nothing for us."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fd = _open_held(path, open_dir)
+        self.dir = self.fd
+        try:
+            _sys.flock(self.fd, _sys.LOCK_EX)
+            # What we opened may be under a self bind mount that ip made while we waited.
+            self.reopen()
+        except BaseException:
+            self.close()
+            raise
+
+    def reopen(self):
+        """Act on what is mounted on the directory now (after a self bind mount), which must
+        be the directory we locked."""
+        fd = open_dir(self.path)
+        if not os.path.samestat(os.fstat(fd), os.fstat(self.fd)):
+            os.close(fd)
+            raise SystemCallFailed(f'"{self.path}" was replaced while it was being set up')
+        if self.dir != self.fd:
+            os.close(self.dir)
+        self.dir = fd
+
+    def close(self):
+        if self.dir != self.fd:
+            os.close(self.dir)
+        if self.fd >= 0:
+            _close_held(self.fd)
+        self.fd = self.dir = -1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 class settled:
@@ -70,8 +153,8 @@ class settled:
 
     def __enter__(self):
         try:
-            self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        except OSError:
+            self.fd = _open_held(self.path, open_dir)
+        except NetnsError:
             return self
         import time
         waited, delay = 0.0, 0.001
@@ -89,5 +172,5 @@ class settled:
 
     def __exit__(self, *exc):
         if self.fd >= 0:
-            os.close(self.fd)
+            _close_held(self.fd)
             self.fd = -1

@@ -52,31 +52,56 @@ def make_run_dir():
 def prepare_run_dir():
     """Make /run/netns exist and be a shared mount point, as `ip netns add` does.
 
-    Returns a descriptor holding the directory's exclusive lock: the caller keeps it for its
-    whole operation and closes it at the end.
+    Returns the held exclusive lock (rundir.Locked): the caller keeps it for its whole
+    operation, acts relative to its ``dir`` and closes it at the end.
     """
     make_run_dir()
     # Under the lock, parallel first-time adds cannot stack self bind mounts (Debian #949235).
-    lock = rundir.lock(RUN_DIR)
+    held = rundir.Locked(RUN_DIR)
     try:
+        _check_mounts_reach_caller(held.dir)
         made_mount_point = False
         while True:
+            here = f"/proc/self/fd/{held.dir}"  # the directory we locked, not the path now
             try:
-                _sys.mount("", RUN_DIR, "none", _sys.MS_SHARED | _sys.MS_REC)
-                return lock
+                _sys.mount("", here, "none", _sys.MS_SHARED | _sys.MS_REC)
+                return held
             except OSError as e:
                 if e.errno != 22 or made_mount_point:
                     raise _failed(SystemCallFailed,
                                   f"mount --make-shared {RUN_DIR} failed", e) from None
             try:
-                _sys.mount(RUN_DIR, RUN_DIR, "none", _sys.MS_BIND | _sys.MS_REC)
+                _sys.mount(here, here, "none", _sys.MS_BIND | _sys.MS_REC)
             except OSError as e:
                 raise _failed(SystemCallFailed,
                               f"mount --bind {RUN_DIR} {RUN_DIR} failed", e) from None
             made_mount_point = True
+            held.reopen()  # entries go in the new mount, not under it
     except BaseException:
-        os.close(lock)
+        held.close()
         raise
+
+
+def _check_mounts_reach_caller(run_dir):
+    """Refuse to make entries in a mount namespace of our own whose mounts do not propagate
+    to our caller's (`pynetns -netns A add B`: -netns unshared one, a slave): the mount
+    would go with us and leave the caller an empty file (ip leaves one)."""
+    try:
+        if os.readlink("/proc/self/ns/mnt") == os.readlink(f"/proc/{os.getppid()}/ns/mnt"):
+            return
+        with open(f"/proc/self/fdinfo/{run_dir}", "rb") as f:
+            mount_id = next(line.split()[1] for line in f if line.startswith(b"mnt_id:"))
+        with open("/proc/self/mountinfo", "rb") as f:
+            fields = next(line.split() for line in f if line.split()[0] == mount_id)
+    except (OSError, StopIteration):
+        return  # cannot tell (our parent is gone, say): do as ip does
+    tags = fields[6:fields.index(b"-")]
+    # A slave that is shared with no peer: what -netns's `mount --make-rslave /` leaves.
+    if any(t.startswith(b"master:") for t in tags) and not any(t.startswith(b"shared:")
+                                                               for t in tags):
+        raise SystemCallFailed(f"Cannot create entries in {RUN_DIR} from a mount namespace of "
+                               "this process's own (as -netns makes): what it mounts would "
+                               "not reach its caller's")
 
 
 def create_failed(name, err):
@@ -85,33 +110,34 @@ def create_failed(name, err):
     return _failed(Exists if err.errno == 17 else SystemCallFailed, message, err, name)
 
 
-def _create_placeholder(name):
+def _create_placeholder(run_dir, name):
     """The new empty entry, created with O_EXCL (which never follows a planted symlink);
     returns its descriptor, which the bind mount targets exactly."""
     try:
-        return os.open(path_of(name), os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0)
+        return os.open(name, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                       | os.O_CLOEXEC, 0, dir_fd=run_dir)
     except OSError as e:
         raise create_failed(name, e) from None
 
 
-def _remove_placeholder(name, placeholder):
+def _remove_placeholder(run_dir, name, placeholder):
     """Unlink our placeholder, but not an entry someone (ip, which takes no lock) put
     in its place meanwhile."""
-    path = path_of(name)
     try:
-        if os.path.samestat(os.lstat(path), os.fstat(placeholder)):
-            os.unlink(path)
+        if os.path.samestat(os.stat(name, dir_fd=run_dir, follow_symlinks=False),
+                            os.fstat(placeholder)):
+            os.unlink(name, dir_fd=run_dir)
     except FileNotFoundError:
         pass
 
 
-def _bind_placeholder(source, placeholder, name, shown_source=None):
+def _bind_placeholder(run_dir, source, placeholder, name, shown_source=None):
     """Bind source on the placeholder (through its descriptor, so a path swapped meanwhile
     cannot redirect the mount); on failure remove the placeholder."""
     try:
         _sys.mount(source, f"/proc/self/fd/{placeholder}", "none", _sys.MS_BIND)
     except OSError as e:
-        _remove_placeholder(name, placeholder)
+        _remove_placeholder(run_dir, name, placeholder)
         raise _failed(NotFound if e.errno == 2 else SystemCallFailed,
                       f"Bind {shown_source or source} -> {path_of(name)} failed", e,
                       name) from None
@@ -124,45 +150,46 @@ def add(name, exist_ok=False):
     an existing broken entry is not (NotANamespace).
     """
     check_name(name)
-    lock = prepare_run_dir()
-    try:
+    with prepare_run_dir() as held:
         pause("add:locked")
         try:
-            placeholder = _create_placeholder(name)
+            placeholder = _create_placeholder(held.dir, name)
         except Exists as taken:
             if not exist_ok:
                 raise
             try:
-                found = ns.check(path_of(name))
+                found = check_in(held.dir, name)  # a stale symlink is no namespace either
             except OSError:
+                raise taken from None
+            if found.unknown:
                 raise taken from None
             if not found.ok:
                 raise ns.not_a_namespace(name, found) from None
             return False
         try:
             pause("add:placeholder")
-            _new_namespace_on(placeholder, name)
+            _new_namespace_on(held.dir, placeholder, name)
         finally:
             os.close(placeholder)
-    finally:
-        os.close(lock)
     return True
 
 
-def _new_namespace_on(placeholder, name):
+def _new_namespace_on(run_dir, placeholder, name):
     self_ns = "/proc/thread-self/ns/net"
     saved = os.open(self_ns, os.O_RDONLY | os.O_CLOEXEC)
     try:
+        # The new namespace is ours: if we already sit in one of /run/netns (-netns A), it
+        # is still a fresh one, bound through /proc/thread-self as any other.
         try:
             _sys.unshare(_sys.CLONE_NEWNET)
         except OSError as e:
-            _remove_placeholder(name, placeholder)
+            _remove_placeholder(run_dir, name, placeholder)
             raise _failed(SystemCallFailed,
                           f'Failed to create a new network namespace "{name}"', e,
                           name) from None
         try:
             pause("add:unshared")
-            _bind_placeholder(self_ns, placeholder, name)
+            _bind_placeholder(run_dir, self_ns, placeholder, name)
             pause("add:mounted")
         finally:
             _sys.setns(saved, _sys.CLONE_NEWNET)
@@ -188,138 +215,216 @@ def bind(name, source):
     is refused.
     """
     check_name(name)
-    lock = prepare_run_dir()
-    try:
+    with prepare_run_dir() as held:
         pause("attach:locked")
-        placeholder = _create_placeholder(name)
+        placeholder = _create_placeholder(held.dir, name)
         try:
             pause("attach:placeholder")
-            held = _open_source(source, placeholder, name)
+            source_fd = _open_source(held.dir, source, placeholder, name)
             try:
                 pause("attach:opened")
-                _bind_placeholder(f"/proc/self/fd/{held}", placeholder, name, source)
+                _bind_placeholder(held.dir, f"/proc/self/fd/{source_fd}", placeholder, name,
+                                  source)
                 pause("attach:mounted")
             finally:
-                os.close(held)
+                os.close(source_fd)
         finally:
             os.close(placeholder)
-    finally:
-        os.close(lock)
     return path_of(name)
 
 
-def _open_source(source, placeholder, name):
+def _open_source(run_dir, source, placeholder, name):
     """The source, opened (O_PATH: a FIFO cannot block us) and checked to be a network
     namespace; otherwise the placeholder is removed and the error raised."""
-    held = -1
+    source_fd = -1
     try:
-        held = os.open(source, os.O_PATH | os.O_CLOEXEC)
-        c = ns.check(f"/proc/self/fd/{held}", is_symlink=False)
+        source_fd = os.open(source, os.O_PATH | os.O_CLOEXEC)
+        c = ns.held(source_fd, source)
         if c.ok:
-            return held
+            return source_fd
         error = NotANamespace(f"Bind {source} -> {path_of(name)} failed: {source} is "
                               f"{c.problem}, not a network namespace", name=name,
                               problem=c.problem)
     except OSError as e:
         error = _failed(NotFound if e.errno == 2 else SystemCallFailed,
                         f"Bind {source} -> {path_of(name)} failed", e, name)
-    if held >= 0:
-        os.close(held)
-    _remove_placeholder(name, placeholder)
+    if source_fd >= 0:
+        os.close(source_fd)
+    _remove_placeholder(run_dir, name, placeholder)
     raise error
+
+
+def lock_for_removal(name):
+    """The writers' lock for removing entry ``name``; when /run/netns cannot be opened,
+    ip's words for the unlink that would fail the same way."""
+    try:
+        return rundir.Locked(RUN_DIR)
+    except NetnsError as e:
+        # ip just unlinks, and what keeps us from the directory fails that unlink too.
+        if e.errno not in (2, 13, 20) or (e.errno == 20 and rundir.is_symlink(RUN_DIR)):
+            raise
+        cls = PermissionDenied if e.errno == 13 else NotFound
+        raise cls(f'Cannot remove namespace file "{path_of(name)}": '
+                  f"{os.strerror(e.errno)}", name=name, errno=e.errno) from None
 
 
 def delete(name):
     """Unmount and remove an entry, healthy or broken, as `ip netns delete` does, but all or
     nothing: when the entry cannot be removed its mount is put back, and Busy says what
-    holds it. A symlink entry is removed, never followed (ip unmounts its target).
+    holds it. A symlink entry is removed, never followed (ip unmounts its target). Its
+    record goes with it.
     """
     check_name(name)  # the CLI checked already; a library caller must not reach outside
+    with lock_for_removal(name) as held:
+        pause("delete:locked")
+        _remove_entry(held.dir, name)
+        pause("delete:unlinked")
+        drop_record(held.dir, name)
+
+
+def drop_record(run_dir, name):
+    """Remove the record of entry ``name``, if there is one (see records.py)."""
+    from . import records
+    try:
+        with records.Records(run_dir) as r:
+            r.drop(name)
+    except OSError:
+        pass  # no records directory (or not one we trust): nothing of ours to remove
+
+
+def _block_signals():
+    """Block every signal for this thread; returns the mask to restore."""
+    import _signal
+    return _signal.pthread_sigmask(_signal.SIG_BLOCK, _signal.valid_signals())
+
+
+def _restore_signals(mask):
+    import _signal
+    _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)
+
+
+def _remove_entry(run_dir, name):
     path = path_of(name)
     try:
-        lock = rundir.lock(RUN_DIR)
-    except NetnsError as e:
-        # ip just unlinks, and what keeps us from the directory fails that unlink too.
-        if e.errno not in (2, 13, 20) or (e.errno == 20 and os.path.islink(RUN_DIR)):
-            raise
-        cls = PermissionDenied if e.errno == 13 else NotFound
-        raise cls(f'Cannot remove namespace file "{path}": {os.strerror(e.errno)}',
-                  name=name, errno=e.errno) from None
-    try:
-        pause("delete:locked")
-        _remove_entry(name, path)
-        pause("delete:unlinked")
-    finally:
-        os.close(lock)
-
-
-def _remove_entry(name, path):
-    try:
         # Keeps what is mounted there reachable, to put it back if the unlink fails.
-        held = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        held = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=run_dir)
     except FileNotFoundError as e:
         raise NotFound(f'Cannot remove namespace file "{path}": {e.strerror}',
                        name=name, errno=e.errno) from None
     except OSError:
         held = -1  # the unlink below reports it
+    spare = -1
     try:
+        # A descriptor kept free for putting the mount back, even at the fd limit.
+        spare = os.dup(run_dir)
+        unmount_error = failure = restore_error = None
+        # From the unmount until the mount is back, no signal may stop us half-way.
+        mask = _block_signals()
         try:
-            _sys.umount2(path, _sys.MNT_DETACH | _sys.UMOUNT_NOFOLLOW)
-            unmount_error = None
-        except OSError as e:
-            unmount_error = e  # EINVAL: not a mount point (plain file, symlink)
-        pause("delete:unmounted")
-        try:
+            unmounted = False
             try:
-                os.unlink(path)
-            except IsADirectoryError:
-                os.rmdir(path)  # unlike ip: `list` says a stray directory is removed this way
-        except FileNotFoundError as e:
-            raise NotFound(f'Cannot remove namespace file "{path}": {e.strerror}',
-                           name=name, errno=e.errno) from None
-        except OSError as e:
-            raise _not_removed(name, path, e, held, unmount_error) from None
+                if held < 0:
+                    raise OSError(22, os.strerror(22))
+                _sys.umount2(f"/proc/self/fd/{held}", _sys.MNT_DETACH)
+                unmounted = True
+            except OSError as e:
+                unmount_error = e  # EINVAL: not a mount point (plain file, symlink)
+            pause("delete:unmounted")
+            try:
+                try:
+                    os.unlink(name, dir_fd=run_dir)
+                except IsADirectoryError:
+                    # unlike ip: `list` says a stray directory is removed this way
+                    os.rmdir(name, dir_fd=run_dir)
+                unmounted = False
+            except OSError as e:
+                failure = e
+        finally:
+            if unmounted:
+                restore_error = _put_back(run_dir, name, held, spare)
+                spare = -1
+            _restore_signals(mask)
+        if failure is not None:
+            if isinstance(failure, FileNotFoundError):
+                raise NotFound(f'Cannot remove namespace file "{path}": {failure.strerror}',
+                               name=name, errno=failure.errno)
+            raise _not_removed(run_dir, name, failure, unmount_error, restore_error)
+    except OSError as e:  # EMFILE for the spare: nothing was touched
+        raise _failed(SystemCallFailed, f'Cannot remove namespace file "{path}"', e,
+                      name) from None
     finally:
-        if held >= 0:
-            os.close(held)
+        for fd in (held, spare):
+            if fd >= 0:
+                os.close(fd)
 
 
-def _not_removed(name, path, err, held, unmount_error):
-    """The error for an entry the unlink refused; puts back the mount we took off."""
-    message = f'Cannot remove namespace file "{path}": {err.strerror}'
+def _put_back(run_dir, name, held, spare):
+    """Mount what ``held`` reaches on the entry again; returns None or the OSError."""
+    os.close(spare)  # frees the slot the open below takes
+    try:
+        under = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=run_dir)
+    except OSError as e:
+        return e
+    try:
+        _sys.mount(f"/proc/self/fd/{held}", f"/proc/self/fd/{under}", "none", _sys.MS_BIND)
+    except OSError as e:
+        return e
+    finally:
+        os.close(under)
+    return None
+
+
+def _not_removed(run_dir, name, err, unmount_error, restore_error):
+    """The error for an entry the unlink refused (its mount was put back already)."""
+    message = f'Cannot remove namespace file "{path_of(name)}": {err.strerror}'
     if err.errno == 16 and unmount_error is not None and unmount_error.errno in (1, 13):
         return PermissionDenied(f"{message} (it is mounted, and unmounting it failed: "
                                 f"{unmount_error.strerror})", name=name, errno=1)
     lines = []
     if err.errno == 16:
-        from . import holders
-        lines = holders.describe(name, RUN_DIR)
-    if unmount_error is None:
         try:
-            _sys.mount(f"/proc/self/fd/{held}", path, "none", _sys.MS_BIND)
-            lines.append(f'"{name}" was left as it was.')
+            from . import holders  # EMFILE can fail even the import
+            lines = holders.describe(name, RUN_DIR)
         except OSError as e:
+            lines = [f"what holds it cannot be told: {e.strerror}"]
+    if unmount_error is None:
+        if restore_error is None:
+            lines.append(f'"{name}" was left as it was.')
+        else:
             lines.append(f'"{name}" is unmounted here now; putting its mount back failed: '
-                         f"{e.strerror}")
+                         f"{restore_error.strerror}")
     cls = Busy if err.errno == 16 else PermissionDenied if err.errno in (1, 13) else \
         SystemCallFailed
     return cls("\n".join([message] + lines), name=name, errno=err.errno)
 
 
+def _reader_dir():
+    """A descriptor of /run/netns for readers (never through a symlink); None when absent."""
+    try:
+        return rundir.open_dir(RUN_DIR)
+    except NotFound:
+        return None
+
+
 def names():
     """Entry names in readdir order; an absent /run/netns is empty."""
-    return [d.name for d in _scan()]
-
-
-def _scan():
-    """The directory entries of /run/netns in readdir order; none when it is absent, ip's
-    words when it cannot be read (not a directory, no permission)."""
-    try:
-        return list(os.scandir(RUN_DIR))
-    except FileNotFoundError:
+    run_dir = _scan_dir()
+    if run_dir is None:
         return []
-    except OSError as e:
-        raise _failed(SystemCallFailed, f"Failed to open directory {RUN_DIR}", e) from None
+    try:
+        return os.listdir(run_dir)
+    finally:
+        os.close(run_dir)
+
+
+def _scan_dir():
+    """/run/netns opened for a scan: None when it is absent, ip's words when it cannot be
+    read (not a directory, no permission)."""
+    try:
+        return _reader_dir()
+    except NetnsError as e:
+        raise SystemCallFailed(f"Failed to open directory {RUN_DIR}: "
+                               f"{os.strerror(e.errno or 20)}", errno=e.errno) from None
 
 
 class Entry:
@@ -340,57 +445,135 @@ class Entry:
     def problem(self):
         return self.checked.problem
 
+    @property
+    def unknown(self):
+        """Why the entry could not be checked (neither ok nor broken), else None."""
+        return self.checked.unknown
+
     def __repr__(self):
-        state = "ok" if self.ok else self.problem
+        state = "ok" if self.ok else self.problem or f"unknown: {self.unknown}"
         return f"Entry({self.name!r}, {state}, nsid={self.nsid})"
 
 
 def entries(with_nsid=True):
     """Every entry in readdir order, checked; nsids (in the caller's namespace) for good ones."""
     found = _entries(with_nsid)
-    if all(e.ok for e in found):
+    if all(e.ok or e.unknown for e in found):
         return found
     # Maybe an add or delete in progress: look again once it is done.
     with rundir.settled(RUN_DIR):
         return _entries(with_nsid)
 
 
+# At most this many namespace descriptors are open at once while `list` asks for nsids.
+NSID_BATCH = 128
+
+
+def check_in(run_dir, name, keep_fd=False, check_type=True, records=None):
+    """The entry ``name`` of ``run_dir``, checked, symlinks against their records (see
+    records.py: a symlink to a reused PID is stale). Raises FileNotFoundError when absent;
+    any other OSError makes an entry that cannot be checked."""
+    try:
+        c = ns.check(name, keep_fd, check_type, dir_fd=run_dir)
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        c = ns.Checked(None, unknown=e.strerror)
+    c.path = path_of(name)
+    if c.symlink and c.ok:
+        _check_record(run_dir, name, c, records)
+    return c
+
+
+def _check_record(run_dir, name, c, records):
+    from . import records as recorded
+    own = records is None
+    try:
+        if own:
+            records = recorded.Records(run_dir)
+        record = records.get(name, c)
+    except OSError:
+        record = None
+    finally:
+        if own and records is not None:
+            records.close()
+    problem = record and recorded.stale(record, c)
+    if problem:
+        c.problem = problem
+        if c.fd >= 0:
+            os.close(c.fd)
+            c.fd = -1
+
+
 def _entries(with_nsid):
+    run_dir = _scan_dir()
+    if run_dir is None:
+        return []
+    try:
+        return entries_in(run_dir, with_nsid)
+    finally:
+        os.close(run_dir)
+
+
+def entries_in(run_dir, with_nsid=True):
+    """The entries of the directory descriptor ``run_dir``, checked (see entries())."""
     result = []
     kept = []
+    from . import records as recorded  # light: json only once a record is read
+    records = recorded.Records(run_dir)
     try:
-        for d in _scan():
+        for name in os.listdir(run_dir):
             try:
                 # With nsids the kernel checks the type (RTM_GETNSID refuses an fd of
                 # another namespace type): only entries it refuses need the ioctl.
-                c = ns.check(d.path, d.is_symlink(), keep_fd=with_nsid, check_type=False)
+                c = check_in(run_dir, name, keep_fd=with_nsid, check_type=False,
+                             records=records)
             except FileNotFoundError:
                 continue  # removed while we looked
-            e = Entry(d.name, c)
+            e = Entry(name, c)
             result.append(e)
             if c.fd >= 0:
                 kept.append(e)
-        if kept:
-            from . import _nsid
-            for e, (nsid, error) in zip(kept, _nsid.nsid_replies([e.checked.fd for e in kept])):
-                e.nsid = nsid
-                if error:
-                    ns.check_fd_type(e.checked, e.checked.fd)
+                if len(kept) >= NSID_BATCH:
+                    _ask_nsids(kept)
+        _ask_nsids(kept)
     finally:
         for e in kept:
             os.close(e.checked.fd)
             e.checked.fd = -1
+        records.close()
     return result
 
 
+def _ask_nsids(kept):
+    """Fill in the nsids of the entries in ``kept``, then close and forget their fds."""
+    if not kept:
+        return
+    from . import _nsid
+    try:
+        for e, (nsid, error) in zip(kept, _nsid.nsid_replies([e.checked.fd for e in kept])):
+            e.nsid = nsid
+            if error:
+                ns.check_fd_type(e.checked, e.checked.fd)
+    finally:
+        for e in kept:
+            os.close(e.checked.fd)
+            e.checked.fd = -1
+        kept.clear()
+
+
 def open_checked(name):
-    """Open a named entry for use; raise NotFound or NotANamespace before anything happens."""
+    """Open a named entry for use; raise NotFound or NotANamespace before anything happens
+    (a symlink whose record says it went stale is NotANamespace too)."""
     check_name(name)
     c = _check_entry(name)
     if not c.ok:
         # Maybe an add or delete in progress: look again once it is done.
         with rundir.settled(RUN_DIR):
             c = _check_entry(name)
+        if c.unknown:
+            raise PermissionDenied(f'Cannot open network namespace "{name}": '
+                                   f"{c.unknown}", name=name, errno=13)
         if not c.ok:
             raise ns.not_a_namespace(name, c)
     return c
@@ -398,13 +581,21 @@ def open_checked(name):
 
 def _check_entry(name):
     try:
-        return ns.check(path_of(name), keep_fd=True)
+        run_dir = _reader_dir()
+    except NetnsError as e:
+        raise SystemCallFailed(f'Cannot open network namespace "{name}": '
+                               f"{os.strerror(e.errno or 20)}", name=name,
+                               errno=e.errno) from None
+    if run_dir is None:
+        raise NotFound(f'Cannot open network namespace "{name}": {os.strerror(2)}',
+                       name=name, errno=2)
+    try:
+        return check_in(run_dir, name, keep_fd=True)
     except FileNotFoundError as e:
         raise NotFound(f'Cannot open network namespace "{name}": {e.strerror}',
                        name=name, errno=e.errno) from None
-    except OSError as e:
-        raise _failed(SystemCallFailed, f'Cannot open network namespace "{name}"', e,
-                      name) from None
+    finally:
+        os.close(run_dir)
 
 
 def exists(name):

@@ -17,6 +17,13 @@ FIGURES = {
     "bad inputs tried": 0,
     "leaked entries": 0,
     "leaked mounts": 0,
+    # The filesystem attacks (tests/security/test_fs_*): what they tried, what they found.
+    "attack iterations": 0,
+    "attack processes": 0,
+    "escapes": 0,
+    "healthy removed": 0,
+    "hangs": 0,
+    "tracebacks": 0,
 }
 
 
