@@ -125,14 +125,18 @@ def _checked(engine_name, ref, container):
 class Deadline:
     """One time limit for everything a request does (connect, every read, the child)."""
 
-    def __init__(self, seconds=TIMEOUT):
-        self.seconds = seconds
+    def __init__(self):
+        try:  # PYNETNS_ENGINE_TIMEOUT: for engines slower than usual (and for tests)
+            seconds = float(os.environ.get("PYNETNS_ENGINE_TIMEOUT") or TIMEOUT)
+        except ValueError:
+            seconds = TIMEOUT
+        self.seconds = seconds if seconds > 0 else TIMEOUT
         self.end = time.monotonic() + seconds
 
     def left(self, what):
         left = self.end - time.monotonic()
         if left <= 0:
-            raise EngineUnavailable(f"{what}: no complete answer within {self.seconds} s")
+            raise EngineUnavailable(f"{what}: no complete answer within {self.seconds:g} s")
         return left
 
 
@@ -176,13 +180,13 @@ class Docker:
                    "Connection: close\r\n\r\n").encode()
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
         try:
-            sock.settimeout(deadline.left("docker"))
+            sock.settimeout(deadline.left(f"docker: {self.host}"))
             sock.connect(self.socket)
-            sock.settimeout(deadline.left("docker"))
+            sock.settimeout(deadline.left(f"docker: {self.host}"))
             sock.sendall(request)
             parts, size = [], 0
             while True:
-                sock.settimeout(deadline.left("docker"))
+                sock.settimeout(deadline.left(f"docker: {self.host}"))
                 data = sock.recv(1 << 16)
                 if not data:
                     return b"".join(parts)
@@ -195,11 +199,12 @@ class Docker:
             sock.close()
 
     def _get(self, path):
+        deadline = Deadline()
         try:
-            raw = self._exchange(path, Deadline())
-        except TimeoutError:
+            raw = self._exchange(path, deadline)
+        except TimeoutError:  # the socket's timeout, set to what was left of the deadline
             raise EngineUnavailable(f"docker: no complete answer from {self.host} within "
-                                    f"{TIMEOUT} s") from None
+                                    f"{deadline.seconds:g} s") from None
         except OSError as e:
             reason = e.strerror or str(e) or type(e).__name__
             # No socket at all: no daemon here to ask (a bare name then stays ip's PID).
@@ -598,8 +603,11 @@ def pin(container, pid_ns=False, force=False):
                           "or restarted); try again")
     try:
         pinned = Pinned(container.pid, pid_ns)
-    except OSError:
+    except (ProcessLookupError, FileNotFoundError):
         raise gone from None
+    except OSError as e:
+        raise ContainerError(f"{container}: cannot open the namespaces of its process "
+                             f"{container.pid}: {e.strerror}", errno=e.errno) from None
     try:
         problem = _not_the_containers(container, pinned)
         if not pinned.alive():
