@@ -286,7 +286,8 @@ def _exec_pid(inv):
         return fail("No command specified")
     from . import pidns
     output.flush()
-    return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed, err)
+    return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed, err,
+                     force=inv.options.get("force_host"))
 
 
 def cmd_exec(inv, batch=False):
