@@ -107,7 +107,7 @@ def test_processes_in_two_pid_namespaces(holder, netns_name):
             f'The processes in "{netns_name}" are in 2 PID namespaces: name the container '
             "(docker:C, podman:C) instead\n").encode())
     finally:
-        other.kill()
         for kid in _children(other.pid):
             os.kill(kid, 9)
+        other.kill()
         other.wait()
