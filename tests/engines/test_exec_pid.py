@@ -58,3 +58,25 @@ def test_exit_status_and_errors(docker, netns_name):
     assert r.rc == 255 and r.err == f'docker container "{c}" is not running (status: exited)\n' \
         .encode()
     assert not os.path.lexists(f"{RUN_DIR}/{missing}")
+
+
+@pytest.mark.parametrize("caps", [("--cap-add", "SYS_PTRACE"), ("--privileged",)])
+def test_a_container_that_could_reach_the_host_needs_force(engine, caps):
+    """Its process could read host files through /proc/PID/root of the host tool."""
+    from conftest import unique
+    from .support import LABEL
+    name = unique("ptrace")
+    engine.made.append(name)
+    engine("run", "-d", "--label", LABEL, "--name", name, "--network", "none", *caps,
+           engine.image, "sleep", "600", check=False)
+    if engine.inspect(name)["State"]["Status"] != "running" and caps == ("--privileged",):
+        # runc in this sandbox lacks capabilities to hand out
+        pytest.skip(f"{engine.name} cannot run a --privileged container on this machine")
+    target = f"{engine.name}:{name}"
+    r = cli("exec", "--pid", target, "true")
+    assert r.triple() == (255, b"", (
+        f"{target}: its process {engine.pid(name)} has CAP_SYS_PTRACE in the host's user "
+        "namespace and could reach the host's files through the command (/proc/PID/root); "
+        "use --force to run it anyway\n").encode())
+    r = cli("exec", "--pid", "--force", target, *PS)
+    assert r.rc == 0 and r.out.decode().split("\n")[0].split() == ["1", "sleep", "600"], r
