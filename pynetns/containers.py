@@ -278,6 +278,10 @@ def _run_capped(argv, deadline):
         pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[
             (os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, pipes[0][1], 1),
             (os.POSIX_SPAWN_DUP2, pipes[1][1], 2)])
+    except BaseException:
+        os.close(pipes[0][0])
+        os.close(pipes[1][0])
+        raise
     finally:
         for fd in (devnull, pipes[0][1], pipes[1][1]):
             os.close(fd)

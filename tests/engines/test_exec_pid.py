@@ -80,3 +80,17 @@ def test_a_container_that_could_reach_the_host_needs_force(engine, caps):
         "use --force to run it anyway\n").encode())
     r = cli("exec", "--pid", "--force", target, *PS)
     assert r.rc == 0 and r.out.decode().split("\n")[0].split() == ["1", "sleep", "600"], r
+
+
+def test_a_container_in_the_hosts_pid_namespace_needs_force(engine):
+    """--pid host: "its PID namespace" is the host's; ps would list the host's processes."""
+    from conftest import unique
+    from .support import LABEL
+    name = unique("pidhost")
+    engine.made.append(name)
+    engine("run", "-d", "--label", LABEL, "--name", name, "--network", "none", "--pid", "host",
+           engine.image, "sleep", "600")
+    target = f"{engine.name}:{name}"
+    assert cli("exec", "--pid", target, "true").triple() == (255, b"", (
+        f"{target}: its PID namespace is the host's (that of this process); use --force to "
+        "use it anyway\n").encode())
