@@ -176,11 +176,14 @@ def _supervise(pid, signal):
             os.kill(pid, sig)
 
 
-def _die_like(status, signal):
-    """End as the command did: by the same signal (no core file), else 128+N."""
+def _die_like(status, signal, reraise):
+    """End as the command did: by the same signal (no core file) if ``reraise``, else
+    128+N."""
     if os.WIFEXITED(status):
         return os.WEXITSTATUS(status)
     sig = os.WTERMSIG(status)
+    if not reraise:
+        return 128 + sig
     import resource
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # the command dumped core if it would
     if sig not in (signal.SIGKILL, signal.SIGSTOP):  # neither can be caught or blocked
@@ -190,12 +193,13 @@ def _die_like(status, signal):
     return 128 + sig  # a signal whose default is not to end the process
 
 
-def run(target, argv, child_failed, warn, force=False):
+def run(target, argv, child_failed, warn, force=False, reraise=True):
     """Run ``argv`` in ``target``'s network and PID namespaces, supervised as nsenter does;
-    returns its exit status, or ends this process by the signal that ended the command.
-    ``child_failed(error)`` reports a failure in the child, after the fork, and returns
-    the exit status for it; ``warn`` gets exec's non-fatal messages. ``force`` allows
-    the targets refused as exposing the host (see the module's docstring)."""
+    returns its exit status, or ends this process by the signal that ended the command
+    (without ``reraise``, as in a batch: returns 128+N). ``child_failed(error)`` reports a
+    failure in the child, after the fork, and returns the exit status for it; ``warn``
+    gets exec's non-fatal messages. ``force`` allows the targets refused as exposing the
+    host (see the module's docstring)."""
     with pin_target(target, force) as pinned:
         _enter(pinned)
     import signal
@@ -216,4 +220,9 @@ def run(target, argv, child_failed, warn, force=False):
             rc = child_failed(e)
         finally:
             os._exit(rc)
-    return _die_like(_supervise(pid, signal), signal)
+    status = _supervise(pid, signal)
+    if not reraise:  # a batch goes on: what was meant for the command is not for it
+        while signal.sigtimedwait(_watched(signal), 0):
+            pass
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+    return _die_like(status, signal, reraise)

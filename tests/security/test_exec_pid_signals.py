@@ -93,3 +93,11 @@ def test_stop_and_continue_are_passed_on(target):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_in_a_batch_a_killed_command_is_128_plus_n(target, tmp_path):
+    """-batch goes on after a command killed by a signal, as `ip -batch` does for exec."""
+    batch = tmp_path / "batch"
+    batch.write_text(f"netns exec --pid {target} sh -c 'kill -TERM $$'\nnetns list-id\n")
+    r = pynetns("-force", "-batch", str(batch))
+    assert r.rc == 1 and b"Traceback" not in r.err, r
