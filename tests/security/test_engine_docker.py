@@ -26,7 +26,8 @@ class FakeDocker:
         self.sock = socket.socket(socket.AF_UNIX)
         self.sock.bind(self.path)
         self.sock.listen(16)
-        threading.Thread(target=self._serve, daemon=True).start()
+        self.server = threading.Thread(target=self._serve, daemon=True)
+        self.server.start()
 
     def _serve(self):
         while True:
@@ -63,6 +64,10 @@ class FakeDocker:
         return {"DOCKER_HOST": f"unix://{self.path}", "PATH": NO_PODMAN}
 
     def close(self):
+        # shutdown wakes the accept(): a closed fd number, reused by the next test's
+        # server, must not be accepted on by this one
+        self.sock.shutdown(socket.SHUT_RDWR)
+        self.server.join(10)
         self.sock.close()
 
 
