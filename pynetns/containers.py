@@ -322,12 +322,21 @@ def _run_capped(argv, deadline):
             os.waitpid(pid, 0)
 
 
+def _which(command):
+    """shutil.which(command) without importing shutil (~5 ms): the first executable
+    file of that name in PATH."""
+    for directory in (os.environ.get("PATH") or os.defpath).split(os.pathsep):
+        path = os.path.join(directory or ".", command)
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+    return None
+
+
 class Podman:
     name = "podman"
 
     def __init__(self):
-        import shutil
-        self.exe = shutil.which("podman")
+        self.exe = _which("podman")
         if self.exe is None:
             raise EngineUnavailable("podman: not installed (no podman in PATH)",
                                     installed=False)
