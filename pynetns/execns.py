@@ -194,7 +194,10 @@ class entered:
     /sys remount): the block can open sockets and netlink, which is what library callers
     need. One object may be used again, nested and by several threads at once: each use
     keeps the namespace it came from for itself. Signals are blocked while the thread
-    switches, so that a KeyboardInterrupt arrives before or after a switch, never inside.
+    switches, so that a KeyboardInterrupt arrives before or after a switch, never inside;
+    one window is Python's own: a handler it runs as __exit__ starts, before any code of
+    it, skips the restore (as for any with block written in Python). run_in() has none:
+    signal handlers never run on its thread.
 
     The thread rule: everything the thread runs inside the block is in the namespace. Do
     not await or yield to an event loop inside it (asyncio, gevent, trio): other tasks
