@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import PYNETNS, RUN_DIR, Result, in_private_run_dir
+from conftest import PYNETNS, RUN_DIR, Result, in_private_run_dir, unique
 
 ID = "ab" * 32
 NO_PODMAN = "/nonexistent"  # PATH without podman: only the fake Docker is asked
@@ -126,7 +126,7 @@ def test_a_hostile_engine_does_not_get_the_hosts_namespace_named(fake, netns_nam
 def host_process_in_a_container_cgroup():
     """A process of the host's namespaces in a cgroup named like a container (an ID as a
     path component): it passes the cgroup proof, and is still the host."""
-    group = f"/sys/fs/cgroup/pids/{os.path.basename(RUN_DIR)}-pynetns-test/{ID}"
+    group = f"/sys/fs/cgroup/pids/{unique('cgroup')}/{ID}"
     os.makedirs(group)
     proc = subprocess.Popen(["sleep", "60"])
     try:
@@ -136,12 +136,12 @@ def host_process_in_a_container_cgroup():
     finally:
         proc.kill()
         proc.wait()
-        for _ in range(100):
+        for _ in range(500):
             try:
                 os.rmdir(group)
                 break
             except OSError:  # EBUSY until the killed process is gone from it
-                time.sleep(0.02)
+                time.sleep(0.01)
         os.rmdir(os.path.dirname(group))
 
 
