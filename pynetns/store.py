@@ -522,7 +522,11 @@ def entries_in(run_dir, with_nsid=True):
     from . import records as recorded  # light: json only once a record is read
     records = recorded.Records(run_dir)
     try:
-        for name in os.listdir(run_dir):
+        try:
+            listing = os.listdir(run_dir)  # dups run_dir: EMFILE is possible here too
+        except OSError as e:
+            raise _failed(SystemCallFailed, f"Failed to open directory {RUN_DIR}", e) from None
+        for name in listing:
             try:
                 # With nsids the kernel checks the type (RTM_GETNSID refuses an fd of
                 # another namespace type): only entries it refuses need the ioctl.
