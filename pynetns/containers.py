@@ -384,7 +384,12 @@ class Podman:
         if not all(map(valid_id, ids)):
             raise EngineUnavailable("podman: malformed answer: ps printed something other "
                                     "than container IDs")
-        return [c for c in self._inspect(ids) if c.id in ids] if ids else []
+        if not ids:
+            return []
+        try:
+            return [c for c in self._inspect(ids) if c.id in ids]
+        except NoSuchContainer:
+            return []  # every one of them was removed since the listing
 
 
 _CLIENTS = {"docker": Docker, "podman": Podman}
