@@ -17,15 +17,13 @@ def _step_failed(message, err):
 
 
 def _setns(name):
-    c = store.open_checked(name)
-    try:
-        _sys.setns(c.fd, _sys.CLONE_NEWNET)
-    except OSError as e:
-        raise SystemCallFailed(
-            f'setting the network namespace "{name}" failed: {e.strerror}',
-            name=name, errno=e.errno) from None
-    finally:
-        os.close(c.fd)
+    with store.open_entry(name) as handle:
+        try:
+            _sys.setns(handle.fileno(), _sys.CLONE_NEWNET)
+        except OSError as e:
+            raise SystemCallFailed(
+                f'setting the network namespace "{name}" failed: {e.strerror}',
+                name=name, errno=e.errno) from None
 
 
 def _remount_sys(name):

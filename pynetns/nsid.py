@@ -1,5 +1,6 @@
 """Network namespace ids (nsid): read, assign and list them for named namespaces."""
-import os
+
+from __future__ import annotations
 
 from . import _nsid, store
 from .errors import NetlinkError, UsageError
@@ -14,13 +15,11 @@ def _socket_failed(e, name=None):
 
 def get_nsid(name):
     """The nsid of ``name`` in the caller's namespace, or None when it has none."""
-    c = store.open_checked(name)
-    try:
-        return _nsid.nsid_of_fd(c.fd)
-    except OSError as e:
-        raise _socket_failed(e, name) from None
-    finally:
-        os.close(c.fd)
+    with store.open_entry(name) as handle:
+        try:
+            return _nsid.nsid_of_fd(handle.fileno())
+        except OSError as e:
+            raise _socket_failed(e, name) from None
 
 
 def _raise(reply, name=None):
@@ -33,13 +32,11 @@ def set_nsid(name, nsid=-1):
     if type(nsid) is not int or not -1 <= nsid <= NSID_MAX:
         raise UsageError(f"Invalid nsid {nsid!r}: an integer from 0 to {NSID_MAX}, or -1 "
                          "for the kernel to pick", name=name)
-    c = store.open_checked(name)
-    try:
-        reply = _nsid.set_nsid(c.fd, nsid)
-    except OSError as e:
-        raise _socket_failed(e, name) from None
-    finally:
-        os.close(c.fd)
+    with store.open_entry(name) as handle:
+        try:
+            reply = _nsid.set_nsid(handle.fileno(), nsid)
+        except OSError as e:
+            raise _socket_failed(e, name) from None
     if reply is not None:
         _raise(reply, name)
 

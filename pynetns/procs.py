@@ -36,9 +36,9 @@ def pids_in(identity):
 
 def pids(name):
     """PIDs in the named namespace. Broken entries raise NotANamespace."""
-    c = store.open_checked(name)
-    os.close(c.fd)
-    return [int(p) for p in pids_in((c.dev, c.ino))]
+    with store.open_entry(name) as handle:
+        identity = handle.identity
+    return [int(p) for p in pids_in(identity)]
 
 
 def names_of_pid(pid="self"):

@@ -4,12 +4,15 @@ The sequences follow iproute2 6.1 step by step (mkdir, flock, make-shared with a
 when needed, O_EXCL placeholder, bind mount), so files and mounts are the same as `ip`
 leaves; every failure after the placeholder exists removes it.
 """
+from __future__ import annotations
+
 import os
 
 from . import _sys, ns, rundir
 from ._cint import parse_c_int
 from .errors import (Busy, Exists, InvalidName, InvalidPid, NetnsError, NotANamespace,
                      NotFound, PermissionDenied, SystemCallFailed)
+from .handle import Handle
 from .rundir import pause
 
 RUN_DIR = "/run/netns"
@@ -566,9 +569,16 @@ def _ask_nsids(kept):
         kept.clear()
 
 
+def open_entry(name: str) -> Handle:
+    """The network namespace ``name``, held open (pynetns.open): raises NotFound,
+    NotANamespace (a stale symlink too) or PermissionDenied as open_checked does."""
+    return Handle(open_checked(name), name)
+
+
 def open_checked(name):
     """Open a named entry for use; raise NotFound or NotANamespace before anything happens
-    (a symlink whose record says it went stale is NotANamespace too)."""
+    (a symlink whose record says it went stale is NotANamespace too). The Checked holds the
+    descriptor: callers outside store take it as a Handle (open_entry)."""
     check_name(name)
     c = _check_entry(name)
     if not c.ok:
@@ -606,7 +616,7 @@ def exists(name):
     """True if ``name`` is a network namespace, False if there is no such entry; a broken
     entry raises NotANamespace."""
     try:
-        os.close(open_checked(name).fd)
+        open_entry(name).close()
     except NotFound:
         return False
     return True
