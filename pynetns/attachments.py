@@ -5,6 +5,8 @@ An entry made here gets a small record: what it was made from (the container) an
 namespace it led to. A symlink to /proc/PID/ns/net cannot carry that itself, and without it
 a symlink whose PID was reused by a process in another namespace looks perfectly healthy.
 """
+from __future__ import annotations
+
 import os
 
 from . import containers, ns, records, rundir, store
@@ -53,6 +55,14 @@ class Attached:
         self.symlink = symlink
         self.container = container
         self.notes = list(notes)
+
+    @property
+    def path(self) -> str:
+        return store.path_of(self.name)
+
+    def __repr__(self) -> str:
+        how = "symlink" if self.symlink else "bind"
+        return f"Attached({self.name!r}, {how}, container={self.container})"
 
 
 def _make_symlink(name, target, identity, container=None, pid=None):
@@ -144,14 +154,22 @@ def _attach_path(name, path, symlink):
     return Attached(name, symlink)
 
 
-def attach(name, source, symlink=False, force=False):
-    """Name a network namespace. ``source`` is a PID, a namespace file path (with a '/'),
-    'docker:C', 'podman:C', or a bare container name or ID that one engine knows.
+def attach(name: str, source: str | int | os.PathLike[str], *, symlink: bool = False,
+           force: bool = False) -> Attached:
+    """Name a network namespace (pynetns.attach). ``source`` is a PID, a namespace file path
+    (with a '/'), 'docker:C', 'podman:C', or a bare container name or ID that one engine
+    knows. ``symlink`` makes a symlink instead of a bind mount; ``force`` allows the host's
+    namespace and a container that shares it.
 
-    A bare word no engine knows fails as `ip netns attach` does for a non-PID.
+    A PID alone takes `ip netns attach NAME PID`'s own path (store.attach), with ip's
+    messages; a bare word no engine knows fails as ip does for a non-PID.
     """
+    source = os.fspath(source) if isinstance(source, os.PathLike) else str(source)
     store.check_name(name)
     number = parse_c_int(source)
+    if number is not None and not (symlink or force):
+        store.attach(name, source)
+        return Attached(name, False)
     if number is not None:
         if number <= 0:
             raise InvalidPid(f"Invalid PID: {source}")

@@ -11,7 +11,6 @@ is a mistake in the caller, not a state of the system (which NetnsError reports)
 from __future__ import annotations
 
 import os
-from types import TracebackType
 
 from .ns import Checked
 
@@ -50,8 +49,7 @@ class Handle:
     def __enter__(self) -> Handle:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __del__(self) -> None:
