@@ -11,8 +11,8 @@ import os
 
 from . import containers, ns, records, rundir, store
 from ._cint import parse_c_int
-from .errors import (ContainerError, InvalidPid, NetnsError, NoSuchContainer,
-                     NotANamespace, NotFound, SystemCallFailed)
+from .errors import (ContainerError, EngineUnavailable, InvalidPid, NetnsError,
+                     NoSuchContainer, NotANamespace, NotFound, SystemCallFailed)
 from .records import GRACE
 from .rundir import pause
 
@@ -69,7 +69,8 @@ def _make_symlink(name, target, identity, container=None, pid=None):
     """The symlink entry ``name`` -> ``target``, its record written first: a crash leaves
     at most a record without an entry, which prune removes, never an unrecorded symlink."""
     store.check_name(name)
-    checked = ns.Checked(store.path_of(name), *identity, symlink=True, target=target)
+    dev, ino = identity
+    checked = ns.Checked(store.path_of(name), dev, ino, symlink=True, target=target)
     record = records.for_entry(checked, container, pid)
     with store.prepare_run_dir() as held:  # held while the entry is made, as by add
         try:
@@ -251,7 +252,8 @@ def _attach_one(c, by_id, symlink, force):
     return Outcome(c, action)
 
 
-def attach_all(symlink=False, force=False):
+def attach_all(symlink: bool = False, force: bool = False
+               ) -> tuple[list[Outcome], list[EngineUnavailable]]:
     """Name every running container's namespace by container name; running it again changes
     nothing, except that entries it made for a container that restarted are renewed.
 
@@ -305,7 +307,7 @@ def _prunable(c):
     return c.problem if c.problem == "a plain file" else None
 
 
-def prune(dry_run=False):
+def prune(dry_run: bool = False) -> list[Pruned]:
     """Remove broken entries (plain files, dangling symlinks, symlinks to no namespace or to
     a reused PID's); healthy ones, those that cannot be checked and anything else are left
     alone. Records without their entry and leftover temporary files go too."""

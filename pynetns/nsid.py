@@ -13,7 +13,7 @@ def _socket_failed(e, name=None):
     return NetlinkError(f"netlink socket failed: {e.strerror or e}", errno=e.errno, name=name)
 
 
-def get_nsid(name):
+def get_nsid(name: str) -> int | None:
     """The nsid of ``name`` in the caller's namespace, or None when it has none."""
     with store.open_entry(name) as handle:
         try:
@@ -27,7 +27,7 @@ def _raise(reply, name=None):
                        extack=reply.extack, name=name)
 
 
-def set_nsid(name, nsid=-1):
+def set_nsid(name: str, nsid: int = -1) -> None:
     """Assign ``nsid`` to ``name`` (-1: the kernel picks the lowest free id)."""
     if type(nsid) is not int or not -1 <= nsid <= NSID_MAX:
         raise UsageError(f"Invalid nsid {nsid!r}: an integer from 0 to {NSID_MAX}, or -1 "
@@ -73,14 +73,14 @@ class IdRow:
 
 def _names_by_nsid():
     """nsid → the first name in readdir order that has it (iproute2's lookup)."""
-    found = {}
+    found: dict[int, str] = {}
     for e in store.entries():
         if e.nsid is not None:
             found.setdefault(e.nsid, e.name)
     return found
 
 
-def list_ids(nsid=-1, target=-1, strict=True):
+def list_ids(nsid: int = -1, target: int = -1, strict: bool = True) -> list[IdRow]:
     """The rows of `ip netns list-id [target-nsid T] [nsid N]`; not ``strict``, a dump
     ignores the target as `ip -batch` does (its socket has no strict checking)."""
     for value in (nsid, target):

@@ -49,7 +49,7 @@ def _pin_entry(name):
         identity = handle.identity
     own = _ns_link("self", "pid")
     members = procs.pids_in(identity)
-    by_pidns = {}
+    by_pidns: dict[str, list[str]] = {}
     for p in members:
         link = _ns_link(p, "pid")
         if link is not None and link != own:
