@@ -16,6 +16,11 @@ from .errors import (ContainerError, EngineUnavailable, InvalidPid, NetnsError,
 from .records import GRACE
 from .rundir import pause
 
+TYPE_CHECKING = False  # typing costs milliseconds at run time; the checker reads this block
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
 
 class Records(records.Records):
     """The records of /run/netns as this mount namespace sees it (see records.py); none
@@ -50,7 +55,8 @@ class Attached:
 
     __slots__ = ("name", "symlink", "container", "notes")
 
-    def __init__(self, name, symlink, container=None, notes=()):
+    def __init__(self, name: str, symlink: bool, container: containers.Container | None = None,
+                 notes: Iterable[str] = ()) -> None:
         self.name = name
         self.symlink = symlink
         self.container = container
@@ -202,16 +208,17 @@ class Outcome:
 
     __slots__ = ("container", "action", "reason")
 
-    def __init__(self, container, action, reason=None):
+    def __init__(self, container: containers.Container, action: str,
+                 reason: str | None = None) -> None:
         self.container = container
         self.action = action
         self.reason = reason
 
     @property
-    def name(self):
+    def name(self) -> str:
         return self.container.name
 
-    def as_json(self):
+    def as_json(self) -> dict[str, Any]:
         item = {**self.container.as_json(), "action": self.action}
         if self.reason:
             item["reason"] = self.reason
@@ -277,13 +284,14 @@ class Pruned:
 
     __slots__ = ("name", "problem", "removed", "reason")
 
-    def __init__(self, name, problem, removed=False, reason=None):
+    def __init__(self, name: str, problem: str | None, removed: bool = False,
+                 reason: str | None = None) -> None:
         self.name = name
         self.problem = problem
         self.removed = removed
         self.reason = reason
 
-    def as_json(self):
+    def as_json(self) -> dict[str, Any]:
         item = {"name": self.name, "problem": self.problem, "removed": self.removed}
         if self.reason:
             item["reason"] = self.reason
