@@ -214,7 +214,8 @@ class entered:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._saved: dict[int, list[int]] = {}  # thread id → stack of fds of the namespaces each use came from
+        # thread id → stack of fds of the namespaces each use came from
+        self._saved: dict[int, list[int]] = {}
 
     # Python runs a signal handler between bytecodes, after a C call has returned: each
     # step below is one C call whose effect is whole, and signals stay blocked from the
