@@ -5,14 +5,21 @@ An entry made here gets a small record: what it was made from (the container) an
 namespace it led to. A symlink to /proc/PID/ns/net cannot carry that itself, and without it
 a symlink whose PID was reused by a process in another namespace looks perfectly healthy.
 """
+from __future__ import annotations
+
 import os
 
 from . import containers, ns, records, rundir, store
 from ._cint import parse_c_int
-from .errors import (ContainerError, InvalidPid, NetnsError, NoSuchContainer,
-                     NotANamespace, NotFound, SystemCallFailed)
+from .errors import (ContainerError, EngineUnavailable, InvalidPid, NetnsError,
+                     NoSuchContainer, NotANamespace, NotFound, SystemCallFailed)
 from .records import GRACE
 from .rundir import pause
+
+TYPE_CHECKING = False  # typing costs milliseconds at run time; the checker reads this block
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 
 class Records(records.Records):
@@ -48,18 +55,28 @@ class Attached:
 
     __slots__ = ("name", "symlink", "container", "notes")
 
-    def __init__(self, name, symlink, container=None, notes=()):
+    def __init__(self, name: str, symlink: bool, container: containers.Container | None = None,
+                 notes: Iterable[str] = ()) -> None:
         self.name = name
         self.symlink = symlink
         self.container = container
         self.notes = list(notes)
+
+    @property
+    def path(self) -> str:
+        return store.path_of(self.name)
+
+    def __repr__(self) -> str:
+        how = "symlink" if self.symlink else "bind"
+        return f"Attached({self.name!r}, {how}, container={self.container})"
 
 
 def _make_symlink(name, target, identity, container=None, pid=None):
     """The symlink entry ``name`` -> ``target``, its record written first: a crash leaves
     at most a record without an entry, which prune removes, never an unrecorded symlink."""
     store.check_name(name)
-    checked = ns.Checked(store.path_of(name), *identity, symlink=True, target=target)
+    dev, ino = identity
+    checked = ns.Checked(store.path_of(name), dev, ino, symlink=True, target=target)
     record = records.for_entry(checked, container, pid)
     with store.prepare_run_dir() as held:  # held while the entry is made, as by add
         try:
@@ -144,14 +161,22 @@ def _attach_path(name, path, symlink):
     return Attached(name, symlink)
 
 
-def attach(name, source, symlink=False, force=False):
-    """Name a network namespace. ``source`` is a PID, a namespace file path (with a '/'),
-    'docker:C', 'podman:C', or a bare container name or ID that one engine knows.
+def attach(name: str, source: str | int | os.PathLike[str], *, symlink: bool = False,
+           force: bool = False) -> Attached:
+    """Name a network namespace (pynetns.attach). ``source`` is a PID, a namespace file path
+    (with a '/'), 'docker:C', 'podman:C', or a bare container name or ID that one engine
+    knows. ``symlink`` makes a symlink instead of a bind mount; ``force`` allows the host's
+    namespace and a container that shares it.
 
-    A bare word no engine knows fails as `ip netns attach` does for a non-PID.
+    A PID alone takes `ip netns attach NAME PID`'s own path (store.attach), with ip's
+    messages; a bare word no engine knows fails as ip does for a non-PID.
     """
+    source = os.fspath(source) if isinstance(source, os.PathLike) else str(source)
     store.check_name(name)
     number = parse_c_int(source)
+    if number is not None and not (symlink or force):
+        store.attach(name, source)
+        return Attached(name, False)
     if number is not None:
         if number <= 0:
             raise InvalidPid(f"Invalid PID: {source}")
@@ -183,16 +208,17 @@ class Outcome:
 
     __slots__ = ("container", "action", "reason")
 
-    def __init__(self, container, action, reason=None):
+    def __init__(self, container: containers.Container, action: str,
+                 reason: str | None = None) -> None:
         self.container = container
         self.action = action
         self.reason = reason
 
     @property
-    def name(self):
+    def name(self) -> str:
         return self.container.name
 
-    def as_json(self):
+    def as_json(self) -> dict[str, Any]:
         item = {**self.container.as_json(), "action": self.action}
         if self.reason:
             item["reason"] = self.reason
@@ -233,7 +259,8 @@ def _attach_one(c, by_id, symlink, force):
     return Outcome(c, action)
 
 
-def attach_all(symlink=False, force=False):
+def attach_all(symlink: bool = False, force: bool = False
+               ) -> tuple[list[Outcome], list[EngineUnavailable]]:
     """Name every running container's namespace by container name; running it again changes
     nothing, except that entries it made for a container that restarted are renewed.
 
@@ -257,13 +284,14 @@ class Pruned:
 
     __slots__ = ("name", "problem", "removed", "reason")
 
-    def __init__(self, name, problem, removed=False, reason=None):
+    def __init__(self, name: str, problem: str | None, removed: bool = False,
+                 reason: str | None = None) -> None:
         self.name = name
         self.problem = problem
         self.removed = removed
         self.reason = reason
 
-    def as_json(self):
+    def as_json(self) -> dict[str, Any]:
         item = {"name": self.name, "problem": self.problem, "removed": self.removed}
         if self.reason:
             item["reason"] = self.reason
@@ -287,7 +315,7 @@ def _prunable(c):
     return c.problem if c.problem == "a plain file" else None
 
 
-def prune(dry_run=False):
+def prune(dry_run: bool = False) -> list[Pruned]:
     """Remove broken entries (plain files, dangling symlinks, symlinks to no namespace or to
     a reused PID's); healthy ones, those that cannot be checked and anything else are left
     alone. Records without their entry and leftover temporary files go too."""

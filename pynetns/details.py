@@ -1,109 +1,21 @@
 """What `list -d`, `prune` and `attach --all-containers` print, as text or JSON.
 
-list -d describes each healthy entry in a table, as lsns does: inode, nsid, bind mount or
-symlink, how many processes are in it and the first, the container that owns it and, when
-it has gone stale, why. The owner is the container the entry was attached from (its record)
-or else a running container in that namespace. prune's report names what it removed and
-what it keeps (broken entries it may not remove, stale ones), and why.
+list -d describes each healthy entry (describe.py has the data) in a table, as lsns does:
+inode, nsid, bind mount or symlink, how many processes are in it and the first, the owner
+and, when it has gone stale, why. prune's report names what it removed and what it keeps
+(broken entries it may not remove, stale ones), and why.
 """
 import shlex
 
-from . import attachments, containers, ns, output, procs, store
+from . import attachments, output, store
 from .attachments import Pruned
-from .errors import ContainerError, NoSuchContainer
+from .described import Owners, describe, stale
 from .output import err, out
 
 
-def _identity_of_pid(pid):
-    try:
-        return ns.identity(f"/proc/{pid}/ns/net")
-    except OSError:
-        return None  # gone
-
-
-def _pids_by_identity():
-    """(dev, ino) of a network namespace → PIDs in it, in one pass over /proc."""
-    found = {}
-    for pid in procs.proc_pids():
-        if identity := _identity_of_pid(pid):
-            found.setdefault(identity, []).append(int(pid))
-    return found
-
-
-class _Owners:
-    """What the engines say about owners; running containers are listed once, when needed."""
-
-    def __init__(self):
-        self.by_identity = None
-        self.warned = set()
-
-    def warn(self, error):
-        if str(error) not in self.warned:
-            self.warned.add(str(error))
-            err(f"warning: {error}")
-
-    def running(self, identity):
-        """The running container that holds namespace ``identity`` (not one that only
-        shares it with --network container:X), or None."""
-        if self.by_identity is None:
-            found, errors = containers.running_everywhere()
-            for e in errors:
-                if e.installed:
-                    self.warn(e)
-            self.by_identity = {}
-            for c in sorted(found, key=lambda c: c.shares_with is not None):
-                self.by_identity.setdefault(_identity_of_pid(c.pid), c)
-        return self.by_identity.get(identity)
-
-    def recorded(self, owner, identity):
-        """(container as JSON, stale reason) for the container an entry was made from."""
-        try:
-            c = containers.inspect(owner["engine"], owner["id"])
-        except NoSuchContainer:
-            return owner, "container gone"
-        except ContainerError as e:  # the engine is down: no verdict
-            self.warn(e)
-            return owner, None
-        if not c.running:
-            return c.as_json(), f"container {c.status or 'stopped'}"
-        if _identity_of_pid(c.pid) != identity:
-            return c.as_json(), "container restarted with a new namespace"
-        return c.as_json(), None
-
-
-def _stale(e, records, owners):
-    """(owner as JSON or None, why the entry is stale or None) for healthy entry ``e``."""
-    c = e.checked
-    identity = (c.dev, c.ino)
-    record = records.get(e.name, c)
-    stale = attachments.stale_symlink(c, record)
-    owner = (record or {}).get("container")
-    if owner and not stale:
-        return owners.recorded(owner, identity)
-    if not owner:
-        running = owners.running(identity)
-        owner = running.as_json() if running else None
-    return owner, stale
-
-
-def describe(entries):
-    """One dict per entry: the JSON objects of `list -d -j` (the nsid under "id", and only
-    when there is one, as in `-j list`)."""
-    pids = _pids_by_identity()
-    owners = _Owners()
-    records = attachments.Records()
-    rows = []
-    for e in entries:
-        c = e.checked
-        owner, stale = _stale(e, records, owners)
-        row = {"name": e.name}
-        if e.nsid is not None:
-            row["id"] = e.nsid
-        row.update({"inode": c.ino, "kind": "symlink" if c.symlink else "bind",
-                    "target": c.target, "pids": sorted(pids.get((c.dev, c.ino), [])),
-                    "container": owner, "stale": stale})
-        rows.append(row)
-    return rows
+def _warn(errors):
+    for e in errors:
+        err(f"warning: {e}")
 
 
 HEADER = ["NAME", "NS", "NSID", "KIND", "NPROCS", "PID", "OWNER", "STATUS"]
@@ -128,7 +40,8 @@ def _table(lines):
 
 
 def show(entries, inv):
-    rows = describe(entries)
+    rows, errors = describe(entries)
+    _warn(errors)
     if inv.flag("json"):
         out(output.json_array(rows, inv.flag("pretty")))
     else:
@@ -140,16 +53,17 @@ def _kept_healthy(entries):
     (name, why stale, what frees it). Only recorded owners are asked: these are the entries
     list -d calls stale because of the container they were made from."""
     records = attachments.Records()
-    owners = _Owners()
+    owners = Owners()
     kept = []
     for e in entries:
         if (record := records.get(e.name, e.checked)) and record.get("container"):
-            _, stale = _stale(e, records, owners)
-            if stale:
+            _, reason = stale(e, records, owners)
+            if reason:
                 how = ("a symlink pins nothing: `pynetns delete {}` removes it"
                        if e.checked.symlink else
                        "its bind mount pins that namespace: `pynetns delete {}` frees it")
-                kept.append((e.name, stale, how.format(shlex.quote(e.name))))
+                kept.append((e.name, reason, how.format(shlex.quote(e.name))))
+    _warn(owners.errors)
     return kept
 
 

@@ -3,11 +3,19 @@
 switch() changes the calling thread for good (the process is about to exec); entered() is
 the reversible form for library users.
 """
+from __future__ import annotations
+
 import os
 import sys
 
 from . import _sys, store
 from .errors import CommandFailed, SystemCallFailed
+
+TYPE_CHECKING = False  # typing costs milliseconds at run time; the checker reads this block
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, TypeVar
+    T = TypeVar("T")
 
 ETC_DIR = "/etc/netns"
 
@@ -17,15 +25,13 @@ def _step_failed(message, err):
 
 
 def _setns(name):
-    c = store.open_checked(name)
-    try:
-        _sys.setns(c.fd, _sys.CLONE_NEWNET)
-    except OSError as e:
-        raise SystemCallFailed(
-            f'setting the network namespace "{name}" failed: {e.strerror}',
-            name=name, errno=e.errno) from None
-    finally:
-        os.close(c.fd)
+    with store.open_entry(name) as handle:
+        try:
+            _sys.setns(handle.fileno(), _sys.CLONE_NEWNET)
+        except OSError as e:
+            raise SystemCallFailed(
+                f'setting the network namespace "{name}" failed: {e.strerror}',
+                name=name, errno=e.errno) from None
 
 
 def _remount_sys(name):
@@ -151,7 +157,8 @@ def _child_exec(name, argv, warn, report):
             os._exit(255)
 
 
-def exec_in(name, argv, warn=_to_stderr):
+def exec_in(name: str, argv: Sequence[str],
+            warn: Callable[[str], object] = _to_stderr) -> int:
     """Run ``argv`` in ``name`` as `ip netns exec` does (a private mount namespace, /sys,
     /etc/netns files) and return its exit status (-N when signal N ended it, as
     subprocess does). The command runs in a forked child: the caller keeps its
@@ -205,14 +212,15 @@ class entered:
     outlive the block.
     """
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self.name = name
-        self._saved = {}  # thread id → stack of fds of the namespaces each use came from
+        # thread id → stack of fds of the namespaces each use came from
+        self._saved: dict[int, list[int]] = {}
 
     # Python runs a signal handler between bytecodes, after a C call has returned: each
     # step below is one C call whose effect is whole, and signals stay blocked from the
     # first switch until the thread is back where a KeyboardInterrupt leaves it sound.
-    def __enter__(self):
+    def __enter__(self) -> entered:
         ident = _thread_id()
         before = _signal_mask()
         pushed = False
@@ -286,13 +294,13 @@ def _set_signal_mask(mask):
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
-def run_in(name, fn, *args, **kwargs):
+def run_in(name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``fn(*args, **kwargs)`` in namespace ``name``, on a thread of its own that ends with
     it (the shape of the CNI plugins' ns.Do): its value is returned, its exception raised.
     The caller's thread never changes namespace, so this is safe from async code too
     (``await asyncio.to_thread(run_in, name, fn)``)."""
     import threading
-    outcome = {}
+    outcome: dict[str, Any] = {}
 
     def body():
         try:

@@ -3,6 +3,8 @@
 A namespace file is identified by (st_dev, st_ino) on nsfs; the NS_GET_NSTYPE ioctl tells a
 network namespace from a UTS or mount namespace bound on the same filesystem.
 """
+from __future__ import annotations
+
 import os
 import stat as _stat
 
@@ -33,7 +35,7 @@ def nsfs_device():
     return _nsfs_dev
 
 
-def identity(path):
+def identity(path: str) -> tuple[int, int]:
     """(st_dev, st_ino) of the namespace at path (symlinks followed)."""
     st = os.stat(path)
     return st.st_dev, st.st_ino
@@ -64,8 +66,9 @@ class Checked:
     __slots__ = ("path", "dev", "ino", "ctime", "symlink", "target", "problem", "unknown",
                  "fd")
 
-    def __init__(self, path, dev=0, ino=0, symlink=False, target=None, problem=None, fd=-1,
-                 unknown=None, ctime=0):
+    def __init__(self, path: str, dev: int = 0, ino: int = 0, symlink: bool = False,
+                 target: str | None = None, problem: str | None = None, fd: int = -1,
+                 unknown: str | None = None, ctime: int = 0) -> None:
         self.path = path
         self.dev = dev
         self.ino = ino
@@ -77,11 +80,12 @@ class Checked:
         self.fd = fd
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.problem is None and self.unknown is None
 
 
-def check(path, keep_fd=False, check_type=True, dir_fd=None):
+def check(path: str, keep_fd: bool = False, check_type: bool = True,
+          dir_fd: int | None = None) -> Checked:
     """Classify path (relative to ``dir_fd`` if given) without ever opening for reading
     anything that is not on nsfs.
 

@@ -1,5 +1,6 @@
 """Network namespace ids (nsid): read, assign and list them for named namespaces."""
-import os
+
+from __future__ import annotations
 
 from . import _nsid, store
 from .errors import NetlinkError, UsageError
@@ -12,15 +13,13 @@ def _socket_failed(e, name=None):
     return NetlinkError(f"netlink socket failed: {e.strerror or e}", errno=e.errno, name=name)
 
 
-def get_nsid(name):
+def get_nsid(name: str) -> int | None:
     """The nsid of ``name`` in the caller's namespace, or None when it has none."""
-    c = store.open_checked(name)
-    try:
-        return _nsid.nsid_of_fd(c.fd)
-    except OSError as e:
-        raise _socket_failed(e, name) from None
-    finally:
-        os.close(c.fd)
+    with store.open_entry(name) as handle:
+        try:
+            return _nsid.nsid_of_fd(handle.fileno())
+        except OSError as e:
+            raise _socket_failed(e, name) from None
 
 
 def _raise(reply, name=None):
@@ -28,18 +27,16 @@ def _raise(reply, name=None):
                        extack=reply.extack, name=name)
 
 
-def set_nsid(name, nsid=-1):
+def set_nsid(name: str, nsid: int = -1) -> None:
     """Assign ``nsid`` to ``name`` (-1: the kernel picks the lowest free id)."""
     if type(nsid) is not int or not -1 <= nsid <= NSID_MAX:
         raise UsageError(f"Invalid nsid {nsid!r}: an integer from 0 to {NSID_MAX}, or -1 "
                          "for the kernel to pick", name=name)
-    c = store.open_checked(name)
-    try:
-        reply = _nsid.set_nsid(c.fd, nsid)
-    except OSError as e:
-        raise _socket_failed(e, name) from None
-    finally:
-        os.close(c.fd)
+    with store.open_entry(name) as handle:
+        try:
+            reply = _nsid.set_nsid(handle.fileno(), nsid)
+        except OSError as e:
+            raise _socket_failed(e, name) from None
     if reply is not None:
         _raise(reply, name)
 
@@ -76,14 +73,14 @@ class IdRow:
 
 def _names_by_nsid():
     """nsid → the first name in readdir order that has it (iproute2's lookup)."""
-    found = {}
+    found: dict[int, str] = {}
     for e in store.entries():
         if e.nsid is not None:
             found.setdefault(e.nsid, e.name)
     return found
 
 
-def list_ids(nsid=-1, target=-1, strict=True):
+def list_ids(nsid: int = -1, target: int = -1, strict: bool = True) -> list[IdRow]:
     """The rows of `ip netns list-id [target-nsid T] [nsid N]`; not ``strict``, a dump
     ignores the target as `ip -batch` does (its socket has no strict checking)."""
     for value in (nsid, target):

@@ -45,11 +45,11 @@ def _pin_entry(name):
     Processes of the caller's own PID namespace in it (the shell of an `ip netns exec`, the
     parent `unshare -pf` leaves in the host) do not make that namespace the target.
     """
-    c = store.open_checked(name)
-    os.close(c.fd)
+    with store.open_entry(name) as handle:
+        identity = handle.identity
     own = _ns_link("self", "pid")
-    members = procs.pids_in((c.dev, c.ino))
-    by_pidns = {}
+    members = procs.pids_in(identity)
+    by_pidns: dict[str, list[str]] = {}
     for p in members:
         link = _ns_link(p, "pid")
         if link is not None and link != own:
@@ -71,7 +71,7 @@ def _pin_entry(name):
             pinned = containers.Pinned(pid, pid_ns=True)
         except OSError:
             continue  # exited since the scan
-        if (pinned.identity == (c.dev, c.ino) and link == f"pid:[{pinned.pidns_identity[1]}]"
+        if (pinned.identity == identity and link == f"pid:[{pinned.pidns_identity[1]}]"
                 and pinned.alive()):
             return pinned
         pinned.close()

@@ -1,4 +1,6 @@
 """Which processes are in a namespace, and which name a process's namespace has."""
+from __future__ import annotations
+
 import os
 
 from . import ns, store
@@ -34,14 +36,14 @@ def pids_in(identity):
     return found
 
 
-def pids(name):
+def pids(name: str) -> list[int]:
     """PIDs in the named namespace. Broken entries raise NotANamespace."""
-    c = store.open_checked(name)
-    os.close(c.fd)
-    return [int(p) for p in pids_in((c.dev, c.ino))]
+    with store.open_entry(name) as handle:
+        identity = handle.identity
+    return [int(p) for p in pids_in(identity)]
 
 
-def names_of_pid(pid="self"):
+def names_of_pid(pid: int | str = "self") -> list[str]:
     """Every name (readdir order) whose namespace is that of process ``pid``."""
     pid = str(pid)
     if pid != "self" and pid.strip("0123456789"):  # ip's is_pid(): digits only, "" too
@@ -73,7 +75,7 @@ def names_of_pid(pid="self"):
     return found
 
 
-def identify(pid="self"):
+def identify(pid: int | str = "self") -> str:
     """The name `ip netns identify` prints: the last match in readdir order, or ''."""
     found = names_of_pid(pid)
     return found[-1] if found else ""

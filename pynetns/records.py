@@ -148,7 +148,7 @@ class Records:
 
     def __init__(self, run_dir):
         st = os.fstat(run_dir)
-        self.key = f"{st.st_dev:x}-{st.st_ino}"
+        self.key: str | None = f"{st.st_dev:x}-{st.st_ino}"  # None in attachments.Records
         self.fd = -1
         self.missing = None  # why the directory could not be opened, once it could not
 

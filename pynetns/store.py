@@ -4,19 +4,22 @@ The sequences follow iproute2 6.1 step by step (mkdir, flock, make-shared with a
 when needed, O_EXCL placeholder, bind mount), so files and mounts are the same as `ip`
 leaves; every failure after the placeholder exists removes it.
 """
+from __future__ import annotations
+
 import os
 
 from . import _sys, ns, rundir
 from ._cint import parse_c_int
 from .errors import (Busy, Exists, InvalidName, InvalidPid, NetnsError, NotANamespace,
                      NotFound, PermissionDenied, SystemCallFailed)
+from .handle import Handle
 from .rundir import pause
 
 RUN_DIR = "/run/netns"
 NAME_MAX = 255
 
 
-def is_valid_name(name):
+def is_valid_name(name: str) -> bool:
     """Whether ``name`` may name an entry (see InvalidName)."""
     raw = os.fsencode(name)
     # A NUL cannot reach ip through argv; for library callers it is just as invalid.
@@ -143,7 +146,7 @@ def _bind_placeholder(run_dir, source, placeholder, name, shown_source=None):
                       name) from None
 
 
-def add(name, exist_ok=False):
+def add(name: str, exist_ok: bool = False) -> bool:
     """Create a new network namespace and name it. The caller's namespace is unchanged.
 
     With ``exist_ok``, an existing network namespace of that name is fine (returns False);
@@ -197,7 +200,7 @@ def _new_namespace_on(run_dir, placeholder, name):
         os.close(saved)
 
 
-def attach(name, pid):
+def attach(name: str, pid: int | str) -> str:
     """Name the network namespace of process ``pid`` (a bind mount of /proc/PID/ns/net)."""
     number = parse_c_int(str(pid))
     if not number:
@@ -205,7 +208,7 @@ def attach(name, pid):
     return bind(name, f"/proc/{number}/ns/net")
 
 
-def bind(name, source):
+def bind(name: str, source: str) -> str:
     """Bind the namespace file ``source`` on a new entry ``name``.
 
     The source is opened once the placeholder exists (ip's order of errors) and bound
@@ -268,7 +271,7 @@ def lock_for_removal(name):
                   f"{os.strerror(e.errno)}", name=name, errno=e.errno) from None
 
 
-def delete(name):
+def delete(name: str) -> None:
     """Unmount and remove an entry, healthy or broken, as `ip netns delete` does, but all or
     nothing: when the entry cannot be removed its mount is put back, and Busy says what
     holds it. A symlink entry is removed, never followed (ip unmounts its target). Its
@@ -406,7 +409,7 @@ def _reader_dir():
         return None
 
 
-def names():
+def names() -> list[str]:
     """Entry names in readdir order; an absent /run/netns is empty."""
     run_dir = _scan_dir()
     if run_dir is None:
@@ -432,30 +435,30 @@ class Entry:
 
     __slots__ = ("name", "checked", "nsid")
 
-    def __init__(self, name, checked, nsid=None):
+    def __init__(self, name: str, checked: ns.Checked, nsid: int | None = None) -> None:
         self.name = name
         self.checked = checked
         self.nsid = nsid
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.checked.ok
 
     @property
-    def problem(self):
+    def problem(self) -> str | None:
         return self.checked.problem
 
     @property
-    def unknown(self):
+    def unknown(self) -> str | None:
         """Why the entry could not be checked (neither ok nor broken), else None."""
         return self.checked.unknown
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         state = "ok" if self.ok else self.problem or f"unknown: {self.unknown}"
         return f"Entry({self.name!r}, {state}, nsid={self.nsid})"
 
 
-def entries(with_nsid=True):
+def entries(with_nsid: bool = True) -> list[Entry]:
     """Every entry in readdir order, checked; nsids (in the caller's namespace) for good ones."""
     found = _entries(with_nsid)
     if all(e.ok or e.unknown for e in found):
@@ -478,7 +481,7 @@ def check_in(run_dir, name, keep_fd=False, check_type=True, records=None):
     except FileNotFoundError:
         raise
     except OSError as e:
-        c = ns.Checked(None, unknown=e.strerror)
+        c = ns.Checked(name, unknown=e.strerror)
     c.path = path_of(name)
     if c.symlink and c.ok:
         _check_record(run_dir, name, c, records)
@@ -524,8 +527,9 @@ def entries_in(run_dir, with_nsid=True):
     try:
         try:
             listing = os.listdir(run_dir)  # dups run_dir: EMFILE is possible here too
-        except OSError as e:
-            raise _failed(SystemCallFailed, f"Failed to open directory {RUN_DIR}", e) from None
+        except OSError as err:
+            raise _failed(SystemCallFailed, f"Failed to open directory {RUN_DIR}",
+                          err) from None
         for name in listing:
             try:
                 # With nsids the kernel checks the type (RTM_GETNSID refuses an fd of
@@ -566,9 +570,16 @@ def _ask_nsids(kept):
         kept.clear()
 
 
-def open_checked(name):
+def open_entry(name: str) -> Handle:
+    """The network namespace ``name``, held open (pynetns.open): raises NotFound,
+    NotANamespace (a stale symlink too) or PermissionDenied as open_checked does."""
+    return Handle(open_checked(name), name)
+
+
+def open_checked(name: str) -> ns.Checked:
     """Open a named entry for use; raise NotFound or NotANamespace before anything happens
-    (a symlink whose record says it went stale is NotANamespace too)."""
+    (a symlink whose record says it went stale is NotANamespace too). The Checked holds the
+    descriptor: callers outside store take it as a Handle (open_entry)."""
     check_name(name)
     c = _check_entry(name)
     if not c.ok:
@@ -602,11 +613,11 @@ def _check_entry(name):
         os.close(run_dir)
 
 
-def exists(name):
+def exists(name: str) -> bool:
     """True if ``name`` is a network namespace, False if there is no such entry; a broken
     entry raises NotANamespace."""
     try:
-        os.close(open_checked(name).fd)
+        open_entry(name).close()
     except NotFound:
         return False
     return True
