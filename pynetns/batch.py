@@ -1,5 +1,5 @@
 """`-batch FILE`: iproute2's batch file reader (comments, continuation lines, quoting)."""
-import sys
+import os
 
 from .output import err
 
@@ -70,21 +70,48 @@ def _strip_object(words):
     return words
 
 
+def _open(name):
+    """The batch input, as ip's batch() gets it: `-` is stdin; a FILE becomes stdin
+    (freopen), so a command a line runs reads the rest of the file, not the caller's stdin.
+    None when the FILE cannot be opened (reported)."""
+    if name != "-":
+        try:
+            fd = os.open(name, os.O_RDONLY)
+        except OSError as e:
+            err(f'Cannot open file "{name}" for reading: {e.strerror}')
+            return None
+        if fd != 0:
+            os.dup2(fd, 0)
+            os.close(fd)
+    # Buffered as stdio buffers it (st_blksize), so children see the same file offset.
+    return open(0, "rb", closefd=False)
+
+
+def _lines(stream):
+    """Lines of ``stream`` until it ends or fails: to ip's getline() a read error (EISDIR for
+    a directory, EBADF for a closed stdin) is the end of the input."""
+    while True:
+        try:
+            raw = stream.readline()
+        except OSError:
+            return
+        if not raw:
+            return
+        yield raw.decode("utf-8", "surrogateescape")
+
+
 def run(settings, run_words):
     """Run every line with ``run_words(words) -> rc``; 'Command failed FILE:LINE' as ip."""
     name = settings["batch"]
-    if name == "-":
-        stream = sys.stdin.buffer
-    else:
-        try:
-            stream = open(name, "rb")
-        except OSError as e:
-            err(f'Cannot open file "{name}" for reading: {e.strerror}')
-            return 1
+    try:
+        stream = _open(name)
+    except OSError:  # fd 0 closed and `-`: nothing to read
+        return 0
+    if stream is None:
+        return 1
     rc = 0
     try:
-        for number, line in command_lines(
-                raw.decode("utf-8", "surrogateescape") for raw in stream):
+        for number, line in command_lines(_lines(stream)):
             words = split_words(line)
             if not words:
                 continue
@@ -99,6 +126,5 @@ def run(settings, run_words):
         err(str(e))
         return 1
     finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+        stream.close()
     return rc

@@ -4,23 +4,16 @@ output, messages and exit codes. Both the fast path and click end up in execute(
 import os
 
 from . import grammar, output, store
-from .errors import (Busy, CommandFailed, InvalidName, NetlinkError, NetnsError,
-                     NotANamespace, NotFound, PermissionDenied, SystemCallFailed,
-                     UsageError)
+from .errors import (EXEC_SETUP_EXIT_CODE, CommandFailed, NetlinkError, NetnsError,
+                     NotANamespace, NotFound, PermissionDenied, SystemCallFailed, UsageError,
+                     from_oserror)
 from .output import err, out
 
-USAGE = (
-    "Usage:\tip netns list\n"
-    "\tip netns add NAME\n"
-    "\tip netns attach NAME PID\n"
-    "\tip netns set NAME NETNSID\n"
-    "\tip [-all] netns delete [NAME]\n"
-    "\tip netns identify [PID]\n"
-    "\tip netns pids NAME\n"
-    "\tip [-all] netns exec [NAME] cmd ...\n"
-    "\tip netns monitor\n"
-    "\tip netns list-id [target-nsid POSITIVE-INT] [nsid POSITIVE-INT]\n"
-    "NETNSID := auto | POSITIVE-INT")
+USAGE = grammar.IP_USAGE
+
+# What `ip -V` prints: the iproute2 release whose behaviour pynetns reproduces, as the
+# Debian 12 build prints it (scripts parse this line to learn what ip can do).
+IP_VERSION_LINE = "ip utility, iproute2-6.1.0, libbpf 1.1.2\n"
 
 
 class Exit(Exception):
@@ -274,7 +267,7 @@ def _fork_exec(name, argv):
 
 def _exec_child_failed(e):
     err(str(e))
-    return 1 if isinstance(e, CommandFailed) else 255
+    return e.exit_code if isinstance(e, CommandFailed) else EXEC_SETUP_EXIT_CODE
 
 
 def _exec_pid(inv):
@@ -286,7 +279,12 @@ def _exec_pid(inv):
         return fail("No command specified")
     from . import pidns
     output.flush()
-    return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed, err)
+    try:
+        return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed, err)
+    except UsageError:
+        raise
+    except NetnsError as e:  # could not enter: ip's exit(-1)
+        fatal(str(e), EXEC_SETUP_EXIT_CODE)
 
 
 def cmd_exec(inv, batch=False):
@@ -315,7 +313,7 @@ def cmd_exec(inv, batch=False):
     try:
         execns.switch(name, err)
     except NetnsError as e:
-        fatal(str(e))
+        fatal(str(e), EXEC_SETUP_EXIT_CODE)
     try:
         execns.execvp(argv)
     except CommandFailed as e:
@@ -344,13 +342,6 @@ HANDLERS = {
     "completion": cmd_completion, "exists": cmd_exists,
 }
 
-# Exit codes other than 1: a failed exec setup ends ip with exit(-1); netlink errors are 2.
-# An entry delete cannot remove because it is still mounted (EBUSY) is 3, unlike ip's 1, so
-# that scripts can tell "busy, retry later" from "not there".
-_VERB_RC = {"exec": 255}
-_ERROR_RC = {NetlinkError: 2, Busy: 3}
-
-
 def resolve(settings, words):
     """Words after the globals → Invocation, with ip's checks in ip's order."""
     if not words:
@@ -370,44 +361,100 @@ def execute(inv, batch=False):
         if inv.verb.name == "exec":
             return cmd_exec(inv, batch)
         return HANDLERS[inv.verb.name](inv)
-    except UsageError as e:
-        if isinstance(e, InvalidName):
-            fatal(str(e))
-        return fail(str(e))
-    except NotANamespace as e:
-        return fail(str(e))
     except NetnsError as e:
-        rc = _VERB_RC.get(inv.verb.name) or _ERROR_RC.get(type(e), 1)
-        if rc == 255:
-            fatal(str(e))
-        return fail(str(e), rc)
+        return _failed(e)
+    except BrokenPipeError:
+        raise  # __main__ dies of SIGPIPE, as ip does
+    except OSError as e:  # one no library call turned into a NetnsError: still one line
+        try:
+            raise from_oserror(e, f"{inv.verb.name} failed", path=e.filename) from e
+        except NetnsError as wrapped:
+            return _failed(wrapped)
+
+
+def _failed(e):
+    """Report error ``e``; exit_code 255 is ip's exit(-1), which ends a batch too."""
+    if e.exit_code == 255:
+        fatal(str(e))
+    return fail(str(e), e.exit_code)
 
 
 def run(settings, words, batch=False):
     return execute(resolve(settings, words), batch)
 
 
+def netns_switch(name):
+    """ip's netns_switch() for -netns NAME: NAME is joined to /run/netns unchecked (so ""
+    and ../netns/x reach the kernel as under ip); exit(-1) on failure."""
+    from . import execns
+    try:
+        if store.is_valid_name(name):
+            execns.switch(name, err)  # with pynetns's checks of what the entry is
+        else:
+            _switch_to_path(name)
+            execns.isolate(name, err)
+    except NetnsError as e:
+        fatal(str(e), EXEC_SETUP_EXIT_CODE)
+
+
+def _switch_to_path(name):
+    from . import _sys
+    path = store.path_of(name)
+    try:
+        # O_NONBLOCK: a FIFO there fails setns rather than hanging the open.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        raise from_oserror(e, f'Cannot open network namespace "{name}"', name=name,
+                           path=path) from e
+    try:
+        _sys.setns(fd, _sys.CLONE_NEWNET)
+    except OSError as e:
+        raise from_oserror(e, f'setting the network namespace "{name}" failed', name=name,
+                           path=path) from e
+    finally:
+        os.close(fd)
+
+
+def _act(key, value):
+    """A global option ip acts on where it stands (grammar.parse_globals)."""
+    if key == "netns":
+        netns_switch(value)
+
+
+def start(argv):
+    """The command line after `pynetns`: globals in ip's order, then the verb; the exit code.
+
+    --help (and PYNETNS_CLICK=1, which the tests use to prove both paths agree) go on to
+    click in cli.py, once the -netns switches are done."""
+    try:
+        try:
+            settings, words = grammar.check_command_line(argv, act=_act)
+        except grammar.WantsHelp:
+            settings = words = None
+        except UsageError as e:
+            fatal(str(e))
+    except Exit as e:
+        return e.rc
+    if settings is not None and os.environ.get("PYNETNS_CLICK") != "1":
+        return main(settings, words)
+    from . import cli
+    return cli.run(argv)
+
+
 def main(settings, words):
-    """Everything after global parsing: -Version, -netns, -batch, then the verb."""
+    """Everything after global parsing (and its -netns switches): -Version, -batch, then
+    the verb."""
     try:
         if settings.get("version"):
-            from . import __version__
-            out(f"pynetns utility, pynetns-{__version__}\n")
+            out(IP_VERSION_LINE)
             return 0
-        if settings.get("netns"):
-            from . import execns
-            try:
-                execns.switch(settings["netns"], err)
-            except NetnsError as e:
-                fatal(str(e))
+        if settings.get("pynetns_version"):
+            from . import __version__
+            out(f"pynetns {__version__}\n")
+            return 0
         if settings.get("batch") is not None:
             from . import batch
             return batch.run(settings, lambda words: run(settings, words, batch=True))
         return run(settings, words)
     except Exit as e:
         return e.rc
-    finally:
-        try:
-            output.flush()
-        except BrokenPipeError:
-            pass
