@@ -80,8 +80,40 @@ def cmd_help(inv):
 def cmd_add(inv):
     if not inv.args:
         return fail("No netns name specified")
-    store.add(inv.args[0], exist_ok=inv.options.get("exist_ok", False))
+    store.add(_entry_name(inv, inv.args[0]), exist_ok=inv.options.get("exist_ok", False))
     return 0
+
+
+def _entry_name(inv, name):
+    """The entry NAME creates. -all lifts ip's name check and NAME is only joined to
+    /run/netns: ip's open(O_CREAT|O_EXCL) fails as it would ("" is a directory, a/b has no
+    directory a); a path that reaches an entry (../netns/x) is that entry's name; one that
+    would create a file anywhere else (a stray subdirectory, outside /run/netns) is refused
+    as an invalid name."""
+    if not inv.flag("all") or store.is_valid_name(name):
+        return name
+    import errno
+    path = store.path_of(name)
+    os.close(store.prepare_run_dir())  # ip has made /run/netns a shared mount by then
+    parent, base = os.path.split(path)
+    try:
+        fd = os.open(parent, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            in_run_dir = os.path.samestat(os.fstat(fd), os.stat(store.RUN_DIR))
+        finally:
+            os.close(fd)
+        if not base:
+            raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if base in (".", ".."):
+            raise OSError(errno.EEXIST, os.strerror(errno.EEXIST))
+        if len(os.fsencode(base)) > store.NAME_MAX:
+            raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG))
+    except OSError as e:
+        raise from_oserror(e, f'Cannot create namespace file "{path}"', name=name,
+                           path=path) from e
+    if not in_run_dir:
+        store.check_name(name)
+    return base
 
 
 def cmd_attach(inv):
@@ -91,7 +123,8 @@ def cmd_attach(inv):
         return fail("No netns name and PID specified")
     from ._cint import parse_c_int
     if not inv.options and parse_c_int(inv.args[1]) is not None:
-        store.attach(inv.args[0], inv.args[1])  # a PID: ip's own path, byte for byte
+        # a PID: ip's own path, byte for byte
+        store.attach(_entry_name(inv, inv.args[0]), inv.args[1])
         return 0
     from . import attachments
     done = attachments.attach(inv.args[0], inv.args[1], symlink=inv.options.get("symlink"),
@@ -167,11 +200,29 @@ def cmd_pids(inv):
     if len(inv.args) > 1:
         return fail("extra arguments specified")
     try:
-        found = procs.pids(inv.args[0])
+        if inv.flag("all") and not store.is_valid_name(inv.args[0]):
+            found = _pids_of_path(store.path_of(inv.args[0]))
+        else:
+            found = procs.pids(inv.args[0])
     except (NotFound, PermissionDenied, SystemCallFailed) as e:  # open() failed: ip's words
         return fail(f"Cannot open network namespace: {os.strerror(e.errno)}")
     out("".join(f"{p}\n" for p in found))
     return 0
+
+
+def _pids_of_path(path):
+    """-all lifts ip's name check: netns_pids() opens /run/netns/NAME, whatever NAME holds
+    ("" and .. are directories, in which no process is)."""
+    from . import procs
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        raise from_oserror(e, "Cannot open network namespace", path=path) from e
+    try:
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return procs.pids_in((st.st_dev, st.st_ino))
 
 
 def _parse_int(value, message):
