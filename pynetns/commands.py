@@ -299,7 +299,10 @@ def _exec_child(name, argv):
         execns.switch(name, err)
         execns.execvp(argv)
     except NetnsError as e:
-        err(str(e))
+        try:
+            err(str(e))
+        except BrokenPipeError:
+            output.die_of("SIGPIPE")  # as ip's child does: the parent sees a signal
     finally:
         os._exit(1)
 

@@ -43,6 +43,16 @@ def flush():
     _write(sys.stdout, b"", 1, flush=True)
 
 
+def die_of(name):
+    """End as a process killed by signal ``name`` (SIGPIPE for a closed pipe, SIGINT for ^C),
+    as ip does: the shell sees 128+N."""
+    import _signal  # not `signal`: its enums cost start-up time
+    sig = getattr(_signal, name)
+    _signal.signal(sig, _signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
+    os._exit(128 + sig)  # not reached: the signal is delivered at once to this thread
+
+
 _ESCAPES = {ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r", ord("\f"): "\\f",
             ord("\b"): "\\b", ord("\\"): "\\\\", ord('"'): '\\"'}
 
