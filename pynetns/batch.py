@@ -63,10 +63,22 @@ def _c_line(line):
     return line.split("\0", 1)[0].split("#", 1)[0]
 
 
+# ip's objects (ip.c cmds[]): a line may omit `netns`, but a first word that names no
+# object at all gets ip's do_cmd() error.
+_IP_OBJECTS = ("address", "addrlabel", "amt", "fou", "help", "ila", "ioam", "l2tp", "link",
+               "macsec", "maddress", "monitor", "mptcp", "mroute", "mrule", "neighbor",
+               "neighbour", "netconf", "netns", "nexthop", "ntable", "ntbl", "route", "rule",
+               "sr", "stats", "tap", "tcpmetrics", "token", "tunnel", "tuntap", "vrf", "xfrm")
+
+
 def _strip_object(words):
-    """`netns VERB ARGS` → `VERB ARGS`; a line without the object is taken as VERB ARGS."""
+    """`netns VERB ARGS` → `VERB ARGS`; a line without the object is taken as VERB ARGS;
+    None for a first word that is no ip object's prefix (reported)."""
     if words and words[0] in ("net", "netn", "netns"):
         return words[1:]
+    if not any(o.startswith(words[0]) for o in _IP_OBJECTS):
+        err(f'Object "{words[0]}" is unknown, try "ip help".')
+        return None
     return words
 
 
@@ -115,7 +127,8 @@ def run(settings, run_words):
             words = split_words(line)
             if not words:
                 continue
-            if run_words(_strip_object(words)):
+            words = _strip_object(words)
+            if words is None or run_words(words):
                 err(f"Command failed {name}:{number}")
                 rc = 1
                 if not settings.get("force"):

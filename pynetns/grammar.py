@@ -215,6 +215,8 @@ _FAMILIES = ("inet", "inet6", "link", "mpls", "bridge")
 def check_value(key, value):
     """ip's checks of the -family and -rcvbuf values: pynetns ignores both but rejects
     what ip rejects."""
+    if key == "family" and value == "help":
+        raise UsageError(IP_USAGE)
     if key == "family" and value not in _FAMILIES:
         raise UsageError(f'Error: argument "{value}" is wrong: invalid protocol family')
     if key == "rcvbuf":
