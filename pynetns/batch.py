@@ -1,6 +1,7 @@
 """`-batch FILE`: iproute2's batch file reader (comments, continuation lines, quoting)."""
 import os
 
+from .grammar import match_verb
 from .output import err
 
 MAX_ARGS = 512
@@ -63,8 +64,8 @@ def _c_line(line):
     return line.split("\0", 1)[0].split("#", 1)[0]
 
 
-# ip's objects (ip.c cmds[]): a line may omit `netns`, but a first word that names no
-# object at all gets ip's do_cmd() error.
+# ip's objects (ip.c cmds[]): a line may omit `netns`, but a first word that is neither a
+# netns verb nor any object gets ip's do_cmd() error.
 _IP_OBJECTS = ("address", "addrlabel", "amt", "fou", "help", "ila", "ioam", "l2tp", "link",
                "macsec", "maddress", "monitor", "mptcp", "mroute", "mrule", "neighbor",
                "neighbour", "netconf", "netns", "nexthop", "ntable", "ntbl", "route", "rule",
@@ -76,7 +77,8 @@ def _strip_object(words):
     None for a first word that is no ip object's prefix (reported)."""
     if words and words[0] in ("net", "netn", "netns"):
         return words[1:]
-    if not any(o.startswith(words[0]) for o in _IP_OBJECTS):
+    if match_verb(words[0]) is None and \
+            not any(o.startswith(words[0]) for o in _IP_OBJECTS):
         err(f'Object "{words[0]}" is unknown, try "ip help".')
         return None
     return words

@@ -272,6 +272,8 @@ FUZZ_FOUND = [
     case("pids", "../nope", globals=("-all",)),
     case(globals=("-all", "-batch", "-"),
          stdin=b"netns add a/b\nnetns add c\nnetns add ../netns/d\n"),
+    case(globals=("-force", "-batch", "-"), stdin=b"from-stdin\nnetns list\nzz x\n"),
+    case(globals=("-batch", "-"), stdin=b"from-stdin\nnetns add c\n"),
 ]
 
 
