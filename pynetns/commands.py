@@ -489,7 +489,9 @@ def start(argv):
             fatal(str(e))
     except Exit as e:
         return e.rc
-    if settings is not None and os.environ.get("PYNETNS_CLICK") != "1":
+    # After -Version nothing is read, so click has nothing to parse either.
+    if settings is not None and (os.environ.get("PYNETNS_CLICK") != "1"
+                                 or grammar.ends_options(settings)):
         return main(settings, words)
     from . import cli
     return cli.run(argv)

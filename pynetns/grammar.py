@@ -101,8 +101,14 @@ DETAILS = Option("details", ["-d", "--details"],
                  "show inode, nsid, kind, PIDs and owning container of each entry",
                  prefix=False)
 
+# -json and -pretty where people type them, after the verb (ip ignores the words after
+# `list`, so no ip script depends on their meaning nothing there).
+JSON = Option("json", ["-j", "--json"], "JSON output", prefix=False)
+PRETTY = Option("pretty", ["-p", "--pretty"], "pretty-print JSON output", prefix=False)
+
 VERBS = [
-    Verb("list", "", "list named network namespaces (broken entries on stderr)", [DETAILS]),
+    Verb("list", "", "list named network namespaces (broken entries on stderr)",
+         [DETAILS, JSON, PRETTY]),
     Verb("list-id", "[target-nsid POSITIVE-INT] [nsid POSITIVE-INT]",
          "list network namespace ids (nsid) of this namespace"),
     Verb("help", "", "print the ip netns usage (exit 255, as ip)"),
@@ -141,7 +147,7 @@ VERBS = [
     Verb("prune", "", "remove broken entries only: plain files, dangling symlinks and "
          "symlinks whose PID now holds another namespace (made by attach --symlink)", [
              Option("dry_run", ["--dry-run"], "only say what would be removed",
-                    prefix=False)], ip=False),
+                    prefix=False), JSON, PRETTY], ip=False),
     Verb("completion", "SHELL", "print the completion script for SHELL: bash, zsh or fish",
          ip=False),
     Verb("exists", "NAME", "exit 0 if NAME is a network namespace, 1 if there is no such "
@@ -305,6 +311,11 @@ def parse_verb_options(verb, args):
     return _settings(args, found), args[end:]
 
 
+def ends_options(settings):
+    """Whether an option that ends the command line (-Version, --version) was given."""
+    return any(k in settings for k in _FINAL)
+
+
 def check_command_line(argv, act=None):
     """Parse the globals and spot --help among the verb's options: (settings, words).
 
@@ -312,7 +323,7 @@ def check_command_line(argv, act=None):
     for parse_globals.
     """
     settings, words = parse_globals(argv, act)
-    if any(k in settings for k in _FINAL):
+    if ends_options(settings):
         return settings, []
     if words:
         verb = match_verb(words[0])

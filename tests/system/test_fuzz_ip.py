@@ -205,6 +205,9 @@ def documented(pre, step):
         skip.add("err")  # the hint names pynetns --help
     if "-he" in globals or "help" in globals:
         skip.add("err")  # a -help prefix prints the netns usage, not ip's whole usage
+    if words and words[0] in VERB_WORDS["list"] and \
+            {"-j", "--json", "-p", "--pretty", "-d", "--details"} & set(words[1:]):
+        skip.add("out")  # list's own -j, -p, -d (ip ignores the words after list)
     if "--exist-ok" in words:
         return {"rc", "out", "err", "state"}  # pynetns's option, a name only after --
     if batch is not None and _omits_the_object(batch):
