@@ -246,6 +246,10 @@ def cmd_set(inv):
         nsid = _parse_int(value, 'Invalid "netnsid" value')
         if nsid < 0:
             fatal(f'Error: argument "{value}" is wrong: "netnsid" value should be >= 0')
+    if inv.flag("all") and not store.is_valid_name(name):
+        # ip reaches whatever the path names (relative to the cwd with a '/'); pynetns
+        # refuses, but as a failing verb, so that an `-all -batch` goes on as ip's does.
+        return fail(f'Invalid netns name "{name}"')
     from . import nsid as nsid_api
     nsid_api.set_nsid(name, nsid)
     return 0

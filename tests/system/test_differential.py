@@ -299,3 +299,12 @@ def test_a_batch_file_is_the_stdin_of_what_its_lines_run():
     ip, py = both([], setup, globals=["-batch", Raw('"$T/b"')], stdin=b"from-stdin\n")
     assert py.triple() == ip.triple()
     assert b"from-stdin" not in py.out
+
+
+def test_all_set_of_an_invalid_name_fails_and_the_batch_goes_on():
+    """ip -all set ../netns/a reaches a path relative to the cwd (exit 1, silently); pynetns
+    refuses the name, and both carry on with the batch."""
+    ip, py = both([], BASE, globals=["-all", "-force", "-batch", "-"],
+                  stdin=b"netns set ../netns/a 7\nnetns add c\n", after="$IP netns list")
+    assert py.rc == ip.rc == 1 and py.state() == ip.state() and py.extra == ip.extra
+    assert py.err == b'Invalid netns name "../netns/a"\nCommand failed -:1\n'
