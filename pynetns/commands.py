@@ -122,9 +122,10 @@ def cmd_attach(inv):
     if len(inv.args) < 2:
         return fail("No netns name and PID specified")
     from ._cint import parse_c_int
-    if not inv.options and parse_c_int(inv.args[1]) is not None:
-        # a PID: ip's own path, byte for byte
-        store.attach(_entry_name(inv, inv.args[0]), inv.args[1])
+    pid = parse_c_int(inv.args[1])
+    if not inv.options and pid is not None:
+        # A PID: ip's own path, byte for byte; PID 0 is refused before the name is looked at.
+        store.attach(_entry_name(inv, inv.args[0]) if pid else inv.args[0], inv.args[1])
         return 0
     from . import attachments
     done = attachments.attach(inv.args[0], inv.args[1], symlink=inv.options.get("symlink"),

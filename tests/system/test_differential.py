@@ -268,6 +268,7 @@ FUZZ_FOUND = [
     case("add", "", globals=("-all",)), case("add", "..", globals=("-all",)),
     case("add", "../netns/x", globals=("-all",)),
     case("attach", "../netns/y", Raw("$$"), globals=("-all",)),
+    case("attach", "x/y", "0", globals=("-all",), setup=""),
     case("pids", "../netns/a", globals=("-all",)), case("pids", "", globals=("-all",)),
     case("pids", "../nope", globals=("-all",)),
     case(globals=("-all", "-batch", "-"),
