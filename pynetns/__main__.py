@@ -1,29 +1,32 @@
 """Entry point. The fast path parses with grammar.py and never imports click; --help (and
-PYNETNS_CLICK=1, which the tests use to prove both paths agree) go through cli.py.
+PYNETNS_CLICK=1) go through cli.py (see commands.start).
+
+This is the one last-resort handler: no input, environment or signal ends in a traceback.
+A write to a closed pipe dies of SIGPIPE and ^C of SIGINT, as ip (a C program) does.
 """
-import os
 import sys
+
+from . import output
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["__complete"]:  # the shells' TAB helper: not a verb, never in --help
-        from . import completion
-        return completion.main(argv[1:])
-    from . import grammar
     try:
-        settings, words = grammar.check_command_line(argv)
-    except grammar.WantsHelp:
-        settings = None
-    except grammar.UsageError as e:
-        from .output import err
-        err(str(e))
-        return 255
-    if settings is not None and os.environ.get("PYNETNS_CLICK") != "1":
-        from . import commands
-        return commands.main(settings, words)
-    from . import cli
-    return cli.run(argv)
+        if argv[:1] == ["__complete"]:  # the shells' TAB helper: not a verb, never in --help
+            from . import completion
+            rc = completion.main(argv[1:])
+        else:
+            from . import commands
+            rc = commands.start(argv)
+        output.flush()
+        return rc
+    except BrokenPipeError:
+        output.die_of("SIGPIPE")
+    except KeyboardInterrupt:
+        output.die_of("SIGINT")
+    except OSError as e:  # a write to stdout or stderr (the verbs report their own)
+        output.err(f"pynetns: {e.strerror or e}")
+        return 1
 
 
 if __name__ == "__main__":

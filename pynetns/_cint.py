@@ -34,4 +34,7 @@ def parse_c_int(text):
 def parse_c_unsigned(text):
     """get_unsigned(): as parse_c_int, but 0..2**32-1; strtoul wraps '-N' past that range."""
     value = _strtol(text)
-    return value if value is not None and 0 <= value < 2**32 else None
+    if value is None or abs(value) >= 2**64:  # ERANGE
+        return None
+    value %= 2**64  # strtoul negates '-N' in unsigned long
+    return value if value < 2**32 else None

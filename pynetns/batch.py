@@ -1,6 +1,7 @@
 """`-batch FILE`: iproute2's batch file reader (comments, continuation lines, quoting)."""
-import sys
+import os
 
+from .grammar import match_verb
 from .output import err
 
 MAX_ARGS = 512
@@ -63,32 +64,73 @@ def _c_line(line):
     return line.split("\0", 1)[0].split("#", 1)[0]
 
 
+# ip's objects (ip.c cmds[]): a line may omit `netns`, but a first word that is neither a
+# netns verb nor any object gets ip's do_cmd() error.
+_IP_OBJECTS = ("address", "addrlabel", "amt", "fou", "help", "ila", "ioam", "l2tp", "link",
+               "macsec", "maddress", "monitor", "mptcp", "mroute", "mrule", "neighbor",
+               "neighbour", "netconf", "netns", "nexthop", "ntable", "ntbl", "route", "rule",
+               "sr", "stats", "tap", "tcpmetrics", "token", "tunnel", "tuntap", "vrf", "xfrm")
+
+
 def _strip_object(words):
-    """`netns VERB ARGS` → `VERB ARGS`; a line without the object is taken as VERB ARGS."""
+    """`netns VERB ARGS` → `VERB ARGS`; a line without the object is taken as VERB ARGS;
+    None for a first word that is no ip object's prefix (reported)."""
     if words and words[0] in ("net", "netn", "netns"):
         return words[1:]
+    if match_verb(words[0]) is None and \
+            not any(o.startswith(words[0]) for o in _IP_OBJECTS):
+        err(f'Object "{words[0]}" is unknown, try "ip help".')
+        return None
     return words
+
+
+def _open(name):
+    """The batch input, as ip's batch() gets it: `-` is stdin; a FILE becomes stdin
+    (freopen), so a command a line runs reads the rest of the file, not the caller's stdin.
+    None when the FILE cannot be opened (reported)."""
+    if name != "-":
+        try:
+            fd = os.open(name, os.O_RDONLY)
+        except OSError as e:
+            err(f'Cannot open file "{name}" for reading: {e.strerror}')
+            return None
+        if fd != 0:
+            os.dup2(fd, 0)
+            os.close(fd)
+    # Buffered as stdio buffers it (st_blksize), so children see the same file offset.
+    return open(0, "rb", closefd=False)
+
+
+def _lines(stream):
+    """Lines of ``stream`` until it ends or fails: to ip's getline() a read error (EISDIR for
+    a directory, EBADF for a closed stdin) is the end of the input."""
+    while True:
+        try:
+            raw = stream.readline()
+        except OSError:
+            return
+        if not raw:
+            return
+        yield raw.decode("utf-8", "surrogateescape")
 
 
 def run(settings, run_words):
     """Run every line with ``run_words(words) -> rc``; 'Command failed FILE:LINE' as ip."""
     name = settings["batch"]
-    if name == "-":
-        stream = sys.stdin.buffer
-    else:
-        try:
-            stream = open(name, "rb")
-        except OSError as e:
-            err(f'Cannot open file "{name}" for reading: {e.strerror}')
-            return 1
+    try:
+        stream = _open(name)
+    except OSError:  # fd 0 closed and `-`: nothing to read
+        return 0
+    if stream is None:
+        return 1
     rc = 0
     try:
-        for number, line in command_lines(
-                raw.decode("utf-8", "surrogateescape") for raw in stream):
+        for number, line in command_lines(_lines(stream)):
             words = split_words(line)
             if not words:
                 continue
-            if run_words(_strip_object(words)):
+            words = _strip_object(words)
+            if words is None or run_words(words):
                 err(f"Command failed {name}:{number}")
                 rc = 1
                 if not settings.get("force"):
@@ -99,6 +141,5 @@ def run(settings, run_words):
         err(str(e))
         return 1
     finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+        stream.close()
     return rc

@@ -4,23 +4,16 @@ output, messages and exit codes. Both the fast path and click end up in execute(
 import os
 
 from . import grammar, output, store
-from .errors import (Busy, CommandFailed, InvalidName, NetlinkError, NetnsError,
-                     NotANamespace, NotFound, PermissionDenied, SystemCallFailed,
-                     UsageError)
+from .errors import (EXEC_SETUP_EXIT_CODE, CommandFailed, NetlinkError, NetnsError,
+                     NotANamespace, NotFound, PermissionDenied, SystemCallFailed, UsageError,
+                     from_oserror)
 from .output import err, out
 
-USAGE = (
-    "Usage:\tip netns list\n"
-    "\tip netns add NAME\n"
-    "\tip netns attach NAME PID\n"
-    "\tip netns set NAME NETNSID\n"
-    "\tip [-all] netns delete [NAME]\n"
-    "\tip netns identify [PID]\n"
-    "\tip netns pids NAME\n"
-    "\tip [-all] netns exec [NAME] cmd ...\n"
-    "\tip netns monitor\n"
-    "\tip netns list-id [target-nsid POSITIVE-INT] [nsid POSITIVE-INT]\n"
-    "NETNSID := auto | POSITIVE-INT")
+USAGE = grammar.IP_USAGE
+
+# What `ip -V` prints: the iproute2 release whose behaviour pynetns reproduces, as the
+# Debian 12 build prints it (scripts parse this line to learn what ip can do).
+IP_VERSION_LINE = "ip utility, iproute2-6.1.0, libbpf 1.1.2\n"
 
 
 class Exit(Exception):
@@ -89,8 +82,40 @@ def cmd_help(inv):
 def cmd_add(inv):
     if not inv.args:
         return fail("No netns name specified")
-    store.add(inv.args[0], exist_ok=inv.options.get("exist_ok", False))
+    store.add(_entry_name(inv, inv.args[0]), exist_ok=inv.options.get("exist_ok", False))
     return 0
+
+
+def _entry_name(inv, name):
+    """The entry NAME creates. -all lifts ip's name check and NAME is only joined to
+    /run/netns: ip's open(O_CREAT|O_EXCL) fails as it would ("" is a directory, a/b has no
+    directory a); a path that reaches an entry (../netns/x) is that entry's name; one that
+    would create a file anywhere else (a stray subdirectory, outside /run/netns) is refused
+    as an invalid name."""
+    if not inv.flag("all") or store.is_valid_name(name):
+        return name
+    import errno
+    path = store.path_of(name)
+    os.close(store.prepare_run_dir())  # ip has made /run/netns a shared mount by then
+    parent, base = os.path.split(path)
+    try:
+        fd = os.open(parent, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            in_run_dir = os.path.samestat(os.fstat(fd), os.stat(store.RUN_DIR))
+        finally:
+            os.close(fd)
+        if not base:
+            raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if base in (".", ".."):
+            raise OSError(errno.EEXIST, os.strerror(errno.EEXIST))
+        if len(os.fsencode(base)) > store.NAME_MAX:
+            raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG))
+    except OSError as e:
+        raise from_oserror(e, f'Cannot create namespace file "{path}"', name=name,
+                           path=path) from e
+    if not in_run_dir:
+        store.check_name(name)
+    return base
 
 
 def cmd_attach(inv):
@@ -99,8 +124,10 @@ def cmd_attach(inv):
     if len(inv.args) < 2:
         return fail("No netns name and PID specified")
     from ._cint import parse_c_int
-    if not inv.options and parse_c_int(inv.args[1]) is not None:
-        store.attach(inv.args[0], inv.args[1])  # a PID: ip's own path, byte for byte
+    pid = parse_c_int(inv.args[1])
+    if not inv.options and pid is not None:
+        # A PID: ip's own path, byte for byte; PID 0 is refused before the name is looked at.
+        store.attach(_entry_name(inv, inv.args[0]) if pid else inv.args[0], inv.args[1])
         return 0
     from . import attachments
     done = attachments.attach(inv.args[0], inv.args[1], symlink=inv.options.get("symlink"),
@@ -176,11 +203,29 @@ def cmd_pids(inv):
     if len(inv.args) > 1:
         return fail("extra arguments specified")
     try:
-        found = procs.pids(inv.args[0])
+        if inv.flag("all") and not store.is_valid_name(inv.args[0]):
+            found = _pids_of_path(store.path_of(inv.args[0]))
+        else:
+            found = procs.pids(inv.args[0])
     except (NotFound, PermissionDenied, SystemCallFailed) as e:  # open() failed: ip's words
         return fail(f"Cannot open network namespace: {os.strerror(e.errno)}")
     out("".join(f"{p}\n" for p in found))
     return 0
+
+
+def _pids_of_path(path):
+    """-all lifts ip's name check: netns_pids() opens /run/netns/NAME, whatever NAME holds
+    ("" and .. are directories, in which no process is)."""
+    from . import procs
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        raise from_oserror(e, "Cannot open network namespace", path=path) from e
+    try:
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return procs.pids_in((st.st_dev, st.st_ino))
 
 
 def _parse_int(value, message):
@@ -204,6 +249,10 @@ def cmd_set(inv):
         nsid = _parse_int(value, 'Invalid "netnsid" value')
         if nsid < 0:
             fatal(f'Error: argument "{value}" is wrong: "netnsid" value should be >= 0')
+    if inv.flag("all") and not store.is_valid_name(name):
+        # ip reaches whatever the path names (relative to the cwd with a '/'); pynetns
+        # refuses, but as a failing verb, so that an `-all -batch` goes on as ip's does.
+        return fail(f'Invalid netns name "{name}"')
     from . import nsid as nsid_api
     nsid_api.set_nsid(name, nsid)
     return 0
@@ -257,7 +306,10 @@ def _exec_child(name, argv):
         execns.switch(name, err)
         execns.execvp(argv)
     except NetnsError as e:
-        err(str(e))
+        try:
+            err(str(e))
+        except BrokenPipeError:
+            output.die_of("SIGPIPE")  # as ip's child does: the parent sees a signal
     finally:
         os._exit(1)
 
@@ -276,7 +328,7 @@ def _fork_exec(name, argv):
 
 def _exec_child_failed(e):
     err(str(e))
-    return 1 if isinstance(e, CommandFailed) else 255
+    return e.exit_code if isinstance(e, CommandFailed) else EXEC_SETUP_EXIT_CODE
 
 
 def _exec_pid(inv, batch):
@@ -288,8 +340,13 @@ def _exec_pid(inv, batch):
         return fail("No command specified")
     from . import pidns
     output.flush()
-    return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed, err,
-                     force=inv.options.get("force_host"), reraise=not batch)
+    try:
+        return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed, err,
+                         force=inv.options.get("force_host"), reraise=not batch)
+    except UsageError:
+        raise
+    except NetnsError as e:  # could not enter: ip's exit(-1)
+        fatal(str(e), EXEC_SETUP_EXIT_CODE)
 
 
 def cmd_exec(inv, batch=False):
@@ -318,7 +375,7 @@ def cmd_exec(inv, batch=False):
     try:
         execns.switch(name, err)
     except NetnsError as e:
-        fatal(str(e))
+        fatal(str(e), EXEC_SETUP_EXIT_CODE)
     try:
         execns.execvp(argv)
     except CommandFailed as e:
@@ -358,13 +415,6 @@ HANDLERS = {
     "inventory": cmd_inventory, "which": cmd_which,
 }
 
-# Exit codes other than 1: a failed exec setup ends ip with exit(-1); netlink errors are 2.
-# An entry delete cannot remove because it is still mounted (EBUSY) is 3, unlike ip's 1, so
-# that scripts can tell "busy, retry later" from "not there".
-_VERB_RC = {"exec": 255}
-_ERROR_RC = {NetlinkError: 2, Busy: 3}
-
-
 def resolve(settings, words):
     """Words after the globals → Invocation, with ip's checks in ip's order."""
     if not words:
@@ -386,44 +436,102 @@ def execute(inv, batch=False):
         if inv.verb.name == "exec":
             return cmd_exec(inv, batch)
         return HANDLERS[inv.verb.name](inv)
-    except UsageError as e:
-        if isinstance(e, InvalidName):
-            fatal(str(e))
-        return fail(str(e))
-    except NotANamespace as e:
-        return fail(str(e))
     except NetnsError as e:
-        rc = _VERB_RC.get(inv.verb.name) or _ERROR_RC.get(type(e), 1)
-        if rc == 255:
-            fatal(str(e))
-        return fail(str(e), rc)
+        return _failed(e)
+    except BrokenPipeError:
+        raise  # __main__ dies of SIGPIPE, as ip does
+    except OSError as e:  # one no library call turned into a NetnsError: still one line
+        try:
+            raise from_oserror(e, f"{inv.verb.name} failed", path=e.filename) from e
+        except NetnsError as wrapped:
+            return _failed(wrapped)
+
+
+def _failed(e):
+    """Report error ``e``; exit_code 255 is ip's exit(-1), which ends a batch too."""
+    if e.exit_code == 255:
+        fatal(str(e))
+    return fail(str(e), e.exit_code)
 
 
 def run(settings, words, batch=False):
     return execute(resolve(settings, words), batch)
 
 
+def netns_switch(name):
+    """ip's netns_switch() for -netns NAME: NAME is joined to /run/netns unchecked (so ""
+    and ../netns/x reach the kernel as under ip); exit(-1) on failure."""
+    from . import execns
+    try:
+        if store.is_valid_name(name):
+            execns.switch(name, err)  # with pynetns's checks of what the entry is
+        else:
+            _switch_to_path(name)
+            execns.isolate(name, err)
+    except NetnsError as e:
+        fatal(str(e), EXEC_SETUP_EXIT_CODE)
+
+
+def _switch_to_path(name):
+    from . import _sys
+    path = store.path_of(name)
+    try:
+        # O_NONBLOCK: a FIFO there fails setns rather than hanging the open.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        raise from_oserror(e, f'Cannot open network namespace "{name}"', name=name,
+                           path=path) from e
+    try:
+        _sys.setns(fd, _sys.CLONE_NEWNET)
+    except OSError as e:
+        raise from_oserror(e, f'setting the network namespace "{name}" failed', name=name,
+                           path=path) from e
+    finally:
+        os.close(fd)
+
+
+def _act(key, value):
+    """A global option ip acts on where it stands (grammar.parse_globals)."""
+    if key == "netns":
+        netns_switch(value)
+
+
+def start(argv):
+    """The command line after `pynetns`: globals in ip's order, then the verb; the exit code.
+
+    --help (and PYNETNS_CLICK=1, which the tests use to prove both paths agree) go on to
+    click in cli.py, once the -netns switches are done."""
+    try:
+        try:
+            settings, words = grammar.check_command_line(argv, act=_act)
+        except grammar.WantsHelp:
+            settings = words = None
+        except UsageError as e:
+            fatal(str(e))
+    except Exit as e:
+        return e.rc
+    # After -Version nothing is read, so click has nothing to parse either.
+    if settings is not None and (os.environ.get("PYNETNS_CLICK") != "1"
+                                 or grammar.ends_options(settings)):
+        return main(settings, words)
+    from . import cli
+    return cli.run(argv)
+
+
 def main(settings, words):
-    """Everything after global parsing: -Version, -netns, -batch, then the verb."""
+    """Everything after global parsing (and its -netns switches): -Version, -batch, then
+    the verb."""
     try:
         if settings.get("version"):
-            from . import __version__
-            out(f"pynetns utility, pynetns-{__version__}\n")
+            out(IP_VERSION_LINE)
             return 0
-        if settings.get("netns"):
-            from . import execns
-            try:
-                execns.switch(settings["netns"], err)
-            except NetnsError as e:
-                fatal(str(e))
+        if settings.get("pynetns_version"):
+            from . import __version__
+            out(f"pynetns {__version__}\n")
+            return 0
         if settings.get("batch") is not None:
             from . import batch
             return batch.run(settings, lambda words: run(settings, words, batch=True))
         return run(settings, words)
     except Exit as e:
         return e.rc
-    finally:
-        try:
-            output.flush()
-        except BrokenPipeError:
-            pass

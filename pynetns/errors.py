@@ -1,22 +1,40 @@
 """The one exception hierarchy of pynetns.
 
 Each exception's text is the message `ip netns` prints for the same failure (or, where `ip`
-says nothing useful, a clearer one). The CLI prints it and picks the exit code; the library
-only raises.
+says nothing useful, a clearer one). The CLI prints it and exits with the class's
+``exit_code``; the library only raises. OSErrors become these in one place, from_oserror().
 """
+import errno as _errno
+
+# `ip netns exec` (and -netns) exit(-1) when they cannot enter the namespace, whatever the
+# reason; every other failure exits with the error's class's exit_code.
+EXEC_SETUP_EXIT_CODE = 255
 
 
 class NetnsError(Exception):
-    """Base class. ``name`` is the namespace name involved, ``errno`` the OS error if any."""
+    """Base class. ``name`` is the namespace name involved, ``path`` the file, ``errno`` the
+    OS error (a number, as in OSError) if any."""
 
-    def __init__(self, message, *, name=None, errno=None):
+    exit_code = 1
+
+    def __init__(self, message, *, name=None, path=None, errno=None):
         super().__init__(message)
         self.message = message
         self.name = name
+        self.path = path
         self.errno = errno
 
     def __str__(self):
         return self.message
+
+    def __repr__(self):
+        fields = [repr(self.message)]
+        for key in ("name", "path"):
+            if getattr(self, key) is not None:
+                fields.append(f"{key}={getattr(self, key)!r}")
+        if self.errno is not None:
+            fields.append(f"errno={_errno.errorcode.get(self.errno, self.errno)}")
+        return f"{type(self).__name__}({', '.join(fields)})"
 
 
 class UsageError(NetnsError):
@@ -26,6 +44,8 @@ class UsageError(NetnsError):
 class InvalidName(UsageError):
     """A name `ip` rejects: empty, '.', '..', containing '/', or longer than 255 bytes; or
     one with a NUL, which cannot reach ip through argv."""
+
+    exit_code = 255  # ip's invalid_name() exits -1
 
 
 class InvalidPid(UsageError):
@@ -46,13 +66,16 @@ class NotANamespace(NetnsError):
     ``problem`` is a short noun phrase such as "a plain file" or "a dangling symlink".
     """
 
-    def __init__(self, message, *, name=None, problem=None, errno=None):
-        super().__init__(message, name=name, errno=errno)
+    def __init__(self, message, *, problem=None, **kw):
+        super().__init__(message, **kw)
         self.problem = problem
 
 
 class Busy(NetnsError):
     """The namespace is still held elsewhere and cannot be released."""
+
+    # Unlike ip's 1, so that scripts can tell "busy, retry later" from "not there".
+    exit_code = 3
 
 
 class PermissionDenied(NetnsError):
@@ -63,11 +86,33 @@ class SystemCallFailed(NetnsError):
     """A mount, unshare or setns step failed for another reason."""
 
 
+# errno name -> the class an OSError with it becomes; any other errno is the caller's default.
+ERRNO_CLASSES = {
+    "ENOENT": NotFound,
+    "ESRCH": NotFound,
+    "EEXIST": Exists,
+    "EPERM": PermissionDenied,
+    "EACCES": PermissionDenied,
+    "EBUSY": Busy,
+}
+_CLASS_OF_ERRNO = {getattr(_errno, n): cls for n, cls in ERRNO_CLASSES.items()}
+
+
+def from_oserror(err, message, *, default=SystemCallFailed, **kw):
+    """The NetnsError for OSError ``err``: the class ERRNO_CLASSES gives (else ``default``),
+    the text ``message: strerror`` as ip prints it. Raise it ``from err`` to keep the cause.
+    ``kw`` (name, path, ...) goes to the class."""
+    cls = _CLASS_OF_ERRNO.get(err.errno, default)
+    return cls(f"{message}: {err.strerror}", errno=err.errno, **kw)
+
+
 class NetlinkError(NetnsError):
     """The kernel refused a netlink request; ``errno`` and the extended ack text explain why."""
 
-    def __init__(self, message, *, errno=None, extack=None, name=None):
-        super().__init__(message, name=name, errno=errno)
+    exit_code = 2
+
+    def __init__(self, message, *, extack=None, **kw):
+        super().__init__(message, **kw)
         self.extack = extack
 
 
@@ -83,8 +128,8 @@ class EngineUnavailable(ContainerError):
     """The engine is not installed or does not answer. ``installed`` is False when its
     client or socket is simply absent, which callers asking every engine may ignore."""
 
-    def __init__(self, message, *, installed=True):
-        super().__init__(message)
+    def __init__(self, message, *, installed=True, **kw):
+        super().__init__(message, **kw)
         self.installed = installed
 
 

@@ -99,6 +99,39 @@ def _restore_signals():
         _signal.signal(sig, _signal.SIG_DFL)
 
 
+# The LC_CTYPE values Python's locale coercion (PEP 538) puts in its environment when the
+# locale is C or POSIX.
+_COERCED = ("C.UTF-8", "C.utf8", "UTF-8")
+
+
+def _caller_environ():
+    """The environment pynetns was started with, for the command; None when it is
+    os.environ unchanged (then os.execv passes it on, with no /proc read).
+
+    Python's start-up may have set LC_CTYPE (PEP 538); only then is /proc/self/environ,
+    the environment as exec'd, read back.
+    """
+    if os.environ.get("LC_CTYPE") not in _COERCED:
+        return None
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    env = {}
+    for item in data.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep and key not in env:  # as getenv(), the first of duplicates wins
+            env[key] = value
+    return env
+
+
+def _execv(file, argv, env):
+    if env is None:
+        os.execv(file, argv)
+    os.execve(file, argv, env)
+
+
 # ENOENT ENOTDIR ESTALE ENODEV ETIMEDOUT: glibc tries the next PATH entry after these.
 _NOT_HERE = (2, 20, 116, 19, 110)
 
@@ -110,6 +143,7 @@ def execvp(argv):
     """
     cmd = argv[0]
     _restore_signals()
+    env = _caller_environ()
     if "/" in cmd:
         candidates = [cmd]
     else:
@@ -120,12 +154,12 @@ def execvp(argv):
     saw_eacces = False
     for file in candidates:
         try:
-            os.execv(file, argv)
+            _execv(file, argv, env)
         except OSError as e:
             last = e
             if e.errno == 8:  # ENOEXEC: no shebang, run it with the shell like libc does
                 try:
-                    os.execv("/bin/sh", ["/bin/sh", file] + list(argv[1:]))
+                    _execv("/bin/sh", ["/bin/sh", file] + list(argv[1:]), env)
                 except OSError as e2:
                     last = e2
                 break

@@ -46,7 +46,8 @@ GLOBALS = [
     Option("oneline", ["-oneline"], "ignored (ip compatibility)"),
     Option("timestamp", ["-timestamp"], "ignored (ip compatibility)"),
     Option("tshort", ["-tshort"], "ignored (ip compatibility)"),
-    Option("version", ["-Version"], "print the version and exit"),
+    Option("version", ["-Version"], "print ip's version line (the iproute2 release pynetns "
+           "follows) and exit"),
     Option("force", ["-force"], "with -batch: go on past failing lines"),
     Option("batch", ["-batch"], "read commands from FILE ('-' for stdin)", arg="FILE"),
     Option("brief", ["-brief"], "ignored (ip compatibility)"),
@@ -59,7 +60,28 @@ GLOBALS = [
     Option("numeric", ["-Numeric"], "ignored (ip compatibility)"),
     Option("all", ["-all"], "exec/delete: every namespace"),
     Option("echo", ["-echo"], "ignored (ip compatibility)", prefix=False),
+    Option("pynetns_version", ["--version"], "print pynetns's version and exit",
+           prefix=False),
 ]
+
+# ip acts on these where they stand: -Version exits at once (what follows is never read),
+# -help prints the usage, -netns switches namespace before the next option is looked at.
+_FINAL = ("version", "pynetns_version")
+
+# `ip netns help`, and what a -help spelled other than -help/--help prints (those give
+# click's help): ip's netns usage, on stderr, exit 255.
+IP_USAGE = (
+    "Usage:\tip netns list\n"
+    "\tip netns add NAME\n"
+    "\tip netns attach NAME PID\n"
+    "\tip netns set NAME NETNSID\n"
+    "\tip [-all] netns delete [NAME]\n"
+    "\tip netns identify [PID]\n"
+    "\tip netns pids NAME\n"
+    "\tip [-all] netns exec [NAME] cmd ...\n"
+    "\tip netns monitor\n"
+    "\tip netns list-id [target-nsid POSITIVE-INT] [nsid POSITIVE-INT]\n"
+    "NETNSID := auto | POSITIVE-INT")
 
 
 class Verb:
@@ -79,10 +101,14 @@ DETAILS = Option("details", ["-d", "--details"],
                  "show inode, nsid, kind, PIDs and owning container of each entry",
                  prefix=False)
 
+# -json and -pretty where people type them, after the verb (ip ignores the words after
+# `list`, so no ip script depends on their meaning nothing there).
 JSON = Option("json", ["-j", "--json"], "JSON output", prefix=False)
+PRETTY = Option("pretty", ["-p", "--pretty"], "pretty-print JSON output", prefix=False)
 
 VERBS = [
-    Verb("list", "", "list named network namespaces (broken entries on stderr)", [DETAILS]),
+    Verb("list", "", "list named network namespaces (broken entries on stderr)",
+         [DETAILS, JSON, PRETTY]),
     Verb("list-id", "[target-nsid POSITIVE-INT] [nsid POSITIVE-INT]",
          "list network namespace ids (nsid) of this namespace"),
     Verb("help", "", "print the ip netns usage (exit 255, as ip)"),
@@ -127,7 +153,7 @@ VERBS = [
     Verb("prune", "", "remove broken entries only: plain files, dangling symlinks and "
          "symlinks whose PID now holds another namespace (made by attach --symlink)", [
              Option("dry_run", ["--dry-run"], "only say what would be removed",
-                    prefix=False)], ip=False),
+                    prefix=False), JSON, PRETTY], ip=False),
     Verb("completion", "SHELL", "print the completion script for SHELL: bash, zsh or fish",
          ip=False),
     Verb("exists", "NAME", "exit 0 if NAME is a network namespace, 1 if there is no such "
@@ -173,6 +199,8 @@ def _match_verb(word):
 
 def match_global(word):
     """The global Option for an argv word (after ip's '--x' → '-x'), or None."""
+    if word == "--version":  # pynetns's own, before ip's '--x' → '-x' makes it unknown
+        return GLOBALS[-1]
     opt = word[1:] if word.startswith("--") else word
     for o in GLOBALS:
         for n in o.names:
@@ -206,6 +234,8 @@ _FAMILIES = ("inet", "inet6", "link", "mpls", "bridge")
 def check_value(key, value):
     """ip's checks of the -family and -rcvbuf values: pynetns ignores both but rejects
     what ip rejects."""
+    if key == "family" and value == "help":
+        raise UsageError(IP_USAGE)
     if key == "family" and value not in _FAMILIES:
         raise UsageError(f'Error: argument "{value}" is wrong: invalid protocol family')
     if key == "rcvbuf":
@@ -218,14 +248,15 @@ class WantsHelp(Exception):
     """--help was asked for: the caller hands over to click."""
 
 
-def scan_options(words, lookup, help_words=("--help",), dashdash=True):
+def scan_options(words, lookup, help_words=("--help",), dashdash=True, final=()):
     """Read the leading options of ``words`` as ip's main() does, without judging them.
 
     ``lookup(word)`` gives an Option or None. Returns (found, end, unknown): found lists
     (option, value, position) with value True for a flag, else the next word (None when the
     words end first); words[end:] follows the options; ``unknown`` is True when the scan
     stopped at a word lookup does not know (rather than at the end or after '--', which ends
-    the options when ``dashdash``). A word in ``help_words`` raises WantsHelp.
+    the options when ``dashdash``). A word in ``help_words`` raises WantsHelp; an option
+    whose key is in ``final`` ends the scan (end is past it, unknown False).
     """
     found = []
     i = 0
@@ -243,26 +274,38 @@ def scan_options(words, lookup, help_words=("--help",), dashdash=True):
             found.append((o, words[i] if i < len(words) else None, i))
         else:
             found.append((o, True, i))
+            if o.key in final:
+                return found, i + 1, False
         i += 1
     return found, i, False
 
 
-def _settings(words, found, checked=False):
-    """The {key: value} of scanned options; a missing value is a usage error."""
+def _settings(words, found, checked=False, act=None):
+    """The {key: value} of scanned options, judged in order as ip's main() does: a missing
+    value is a usage error; with ``checked``, so is a bad value and a -help prefix, and
+    ``act(key, value)`` is called for each -netns where it stands."""
     settings = {}
     for o, value, position in found:
         if value is None:
             raise UsageError(f'Option "{words[position - 1]}" needs an argument {o.arg}')
-        if checked and o.arg:
-            check_value(o.key, value)
+        if checked:
+            if o.key == "help":  # -he, --hel...: ip's usage() (-help itself is click's)
+                raise UsageError(IP_USAGE)
+            if o.arg:
+                check_value(o.key, value)
+            if act is not None and o.key == "netns":
+                act(o.key, value)
         settings[o.key] = value
     return settings
 
 
-def parse_globals(argv):
-    """Split leading global options off argv, as ip's main() does. Returns (dict, rest)."""
-    found, end, unknown = scan_options(argv, match_global, help_words=("--help", "-help"))
-    settings = _settings(argv, found, checked=True)
+def parse_globals(argv, act=None):
+    """Split leading global options off argv, as ip's main() does. Returns (dict, rest).
+
+    A repeated option keeps its last value; ``act`` sees every -netns in order."""
+    found, end, unknown = scan_options(argv, match_global, help_words=("--help", "-help"),
+                                       final=_FINAL)
+    settings = _settings(argv, found, checked=True, act=act)
     if unknown and argv[end].startswith("-"):
         word = argv[end]
         spelled = word[1:] if word.startswith("--") else word  # as ip names it
@@ -281,12 +324,20 @@ def parse_verb_options(verb, args):
     return _settings(args, found), args[end:]
 
 
-def check_command_line(argv):
+def ends_options(settings):
+    """Whether an option that ends the command line (-Version, --version) was given."""
+    return any(k in settings for k in _FINAL)
+
+
+def check_command_line(argv, act=None):
     """Parse the globals and spot --help among the verb's options: (settings, words).
 
-    Raises WantsHelp for click's help and UsageError for a bad global option.
+    Raises WantsHelp for click's help and UsageError for a bad global option; ``act`` as
+    for parse_globals.
     """
-    settings, words = parse_globals(argv)
+    settings, words = parse_globals(argv, act)
+    if ends_options(settings):
+        return settings, []
     if words:
         verb = match_verb(words[0])
         if verb is not None:

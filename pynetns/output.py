@@ -1,4 +1,10 @@
-"""Writing what `ip` writes: raw bytes (names need not be UTF-8) and ip's JSON layout."""
+"""Writing what `ip` writes: raw bytes (names need not be UTF-8) and ip's JSON layout.
+
+Like ip's unchecked printf()s, a stdout or stderr that is closed, full or failing loses its
+output and nothing else changes: the exit code stays the verb's. Only a closed pipe is
+fatal (BrokenPipeError: the caller dies of SIGPIPE, as ip does).
+"""
+import os
 import sys
 
 
@@ -6,19 +12,45 @@ def _bytes(text):
     return text.encode("utf-8", "surrogateescape")
 
 
+def _write(stream, data, fd, flush=False):
+    if stream is None:  # the fd was closed when Python started
+        return
+    try:
+        if data:
+            stream.buffer.write(data)
+        if flush:
+            stream.buffer.flush()
+    except BrokenPipeError:
+        raise
+    except OSError:
+        # Later writes, and the flush at exit, go to /dev/null instead of failing again.
+        null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+        os.dup2(null, fd)
+        os.close(null)
+
+
 def out(text):
-    sys.stdout.buffer.write(_bytes(text))
+    _write(sys.stdout, _bytes(text), 1)
 
 
 def err(line):
     """One line on stderr, flushed in order with stdout."""
-    sys.stdout.buffer.flush()
-    sys.stderr.buffer.write(_bytes(line) + b"\n")
-    sys.stderr.buffer.flush()
+    flush()
+    _write(sys.stderr, _bytes(line) + b"\n", 2, flush=True)
 
 
 def flush():
-    sys.stdout.buffer.flush()
+    _write(sys.stdout, b"", 1, flush=True)
+
+
+def die_of(name):
+    """End as a process killed by signal ``name`` (SIGPIPE for a closed pipe, SIGINT for ^C),
+    as ip does: the shell sees 128+N."""
+    import _signal  # not `signal`: its enums cost start-up time
+    sig = getattr(_signal, name)
+    _signal.signal(sig, _signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
+    os._exit(128 + sig)  # not reached: the signal is delivered at once to this thread
 
 
 _ESCAPES = {ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r", ord("\f"): "\\f",

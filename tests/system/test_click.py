@@ -27,6 +27,9 @@ READ_ONLY = [
     ["exec", "a", "--help"], ["exec", "nope", "true"], ["exec", "a"],
     ["-all", "exec", "echo", "x"], ["exec", "a", "nosuchcommand"],
     ["help"], ["foo", "bar"], [""], ["-b", "/nonexistent"], ["-b"],
+    ["list", "-j"], ["list", "--json", "--pretty"], ["l", "-d", "-j"], ["list", "-p"],
+    ["prune", "--dry-run", "-j"], ["--version"], ["--version", "-zzz"], ["-V", "-zzz"],
+    ["-he", "add", "x"], ["-n", "", "list"], ["-n", "../netns/a", "identify"],
 ]
 CHANGING = [
     ["add", "c"], ["a", "c"], ["add", "--exist-ok", "c"], ["add", "--", "c"], ["add", "-j"],
@@ -93,3 +96,22 @@ def test_verb_help(verb):
 def test_verb_help_by_prefix():
     assert pynetns("at", "--help").out == pynetns("attach", "--help").out
     assert pynetns("s", "--help").out == pynetns("list", "--help").out
+
+
+def test_json_and_pretty_after_the_verb():
+    """`list -j`, `list --json -p` as `-j list`, `-j -p list` (issue 16): people type them
+    after the verb, where ip ignores them."""
+    for before, after in ((["-j"], ["-j"]), (["-j"], ["--json"]), (["-j", "-p"], ["-j", "-p"]),
+                          (["-j", "-p"], ["--pretty", "--json"]), (["-j", "-d"], ["-d", "-j"])):
+        fast, moved = private([[*FAST, *before, "list"], [*FAST, "list", *after]], BASE)
+        assert moved.triple() == fast.triple() and fast.out.startswith(b"["), (before, after)
+    dry, moved = private([[*FAST, "-j", "prune", "--dry-run"],
+                          [*FAST, "prune", "--dry-run", "--json"]], BASE + "touch /run/netns/x\n")
+    assert moved.triple() == dry.triple() and dry.out.startswith(b"[")
+
+
+def test_version_options():
+    from pynetns import __version__
+    assert pynetns("--version").triple() == (0, f"pynetns {__version__}\n".encode(), b"")
+    v = pynetns("-V")
+    assert v.rc == 0 and v.out.startswith(b"ip utility, iproute2-6.1.0")

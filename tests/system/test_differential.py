@@ -246,3 +246,66 @@ def test_add_leaves_a_shared_nsfs_mount_like_ip():
 def test_set_shows_in_list():
     ip, py = both(["set", "a", "auto"], BASE, after="$IP netns list")
     assert py.extra == ip.extra == b"b (id: 7)\na (id: 0)\n"
+
+
+# Differences a randomized differential run found (issue 12), now as in ip.
+FUZZ_FOUND = [
+    case("delete", "a", globals=("-n", "")),  # was: deleted a in the caller's namespace
+    case("identify", globals=("-n", "../netns/a")),
+    case("exec", "a", "echo", "in-a", globals=("-n", "nope", "-n", "a")),
+    case("exec", "a", "echo", "in-a", globals=("-n", "a", "-n", "nope")),
+    case("list", globals=("-n", "a", "-n", "b")),
+    case(globals=("-V",)), case(globals=("-Version",)), case("list", globals=("-V",)),
+    case(globals=("-n", "nope", "-V")), case(globals=("-V", "-zzz")),
+    case(globals=("-V", "-b")), case(globals=("-V", "-f", "bogus")),
+    case(globals=("-V", "-rc", "junk")), case(globals=("-V", "-n", "nope")),
+    case(globals=("-f", "bogus", "-V")),
+    case("list", globals=("-rcvbuf", "-18446744073709551615")),
+    case("list", globals=("-rcvbuf", "-18446744073709551616")),
+    case("list", globals=("-rcvbuf", "-1")),
+    case(globals=("-batch", Raw('"$T"'))),  # a directory: an empty batch
+    case("add", "a/b", globals=("-all",)), case("add", "nope/b", globals=("-all",)),
+    case("add", "", globals=("-all",)), case("add", "..", globals=("-all",)),
+    case("add", "../netns/x", globals=("-all",)),
+    case("attach", "../netns/y", Raw("$$"), globals=("-all",)),
+    case("attach", "x/y", "0", globals=("-all",), setup=""),
+    case("pids", "../netns/a", globals=("-all",)), case("pids", "", globals=("-all",)),
+    case("pids", "../nope", globals=("-all",)),
+    case(globals=("-all", "-batch", "-"),
+         stdin=b"netns add a/b\nnetns add c\nnetns add ../netns/d\n"),
+    case(globals=("-force", "-batch", "-"), stdin=b"from-stdin\nnetns list\nzz x\n"),
+    case(globals=("-batch", "-"), stdin=b"from-stdin\nnetns add c\n"),
+]
+
+
+@run_cases(FUZZ_FOUND)
+def test_fuzz_found(args, globals, setup, kw):
+    assert_same(args, setup, globals, after="$IP netns list", **kw)
+
+
+@pytest.mark.parametrize("option", ["-he", "-hel", "--he", "--hel"])
+def test_a_help_prefix_prints_the_usage_and_does_nothing(option):
+    """ip's usage() for any -help spelling but -help/--help (pynetns prints the netns part
+    of it: the rest names objects pynetns does not have)."""
+    ip, py = both(["add", "x"], BASE, globals=[option])
+    assert py.rc == ip.rc == 255 and py.out == ip.out == b""
+    assert py.err.startswith(b"Usage:\tip netns list\n") and ip.err.startswith(b"Usage: ip")
+    assert py.state() == ip.state() and "x" not in py.entries
+
+
+def test_a_batch_file_is_the_stdin_of_what_its_lines_run():
+    """ip freopen()s the batch FILE as stdin: a command reads (the unbuffered rest of) the
+    file, not the caller's stdin."""
+    setup = BASE + 'printf "netns exec a cat\\nnetns list\\n" >"$T/b"\n'
+    ip, py = both([], setup, globals=["-batch", Raw('"$T/b"')], stdin=b"from-stdin\n")
+    assert py.triple() == ip.triple()
+    assert b"from-stdin" not in py.out
+
+
+def test_all_set_of_an_invalid_name_fails_and_the_batch_goes_on():
+    """ip -all set ../netns/a reaches a path relative to the cwd (exit 1, silently); pynetns
+    refuses the name, and both carry on with the batch."""
+    ip, py = both([], BASE, globals=["-all", "-force", "-batch", "-"],
+                  stdin=b"netns set ../netns/a 7\nnetns add c\n", after="$IP netns list")
+    assert py.rc == ip.rc == 1 and py.state() == ip.state() and py.extra == ip.extra
+    assert py.err == b'Invalid netns name "../netns/a"\nCommand failed -:1\n'

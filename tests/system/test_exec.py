@@ -211,3 +211,17 @@ def test_symlink_loop_in_path(ns, tmp_path):
     py = pynetns("exec", ns, "loop", env=env)
     assert py.triple() == ip.triple() == (
         1, b"", b'exec of "loop" failed: Too many levels of symbolic links\n')
+
+
+@pytest.mark.parametrize("env", [
+    {"LANG": "C"}, {"LC_ALL": "C"}, {"LANG": "POSIX"}, {},
+    {"LANG": "C", "LC_CTYPE": "C.UTF-8"},  # set by the caller: kept
+    {"LANG": "C", "PYTHONCOERCECLOCALE": "0"},
+    {"LANG": "C", "PYTHONUTF8": "1"},
+])
+def test_the_command_gets_the_callers_exact_environment(ns, env):
+    """Python's start-up coerces a C/POSIX locale by setting LC_CTYPE (PEP 538) in its own
+    environment; the command must not inherit that (cron, systemd units, LANG=C wrappers)."""
+    env = {"PATH": os.environ["PATH"], **env}
+    py = same_exec(ns, "env", env=env)
+    assert sorted(py.out.decode().splitlines()) == sorted(f"{k}={v}" for k, v in env.items())

@@ -87,7 +87,7 @@ def test_parse_globals_stops_at_the_first_word():
     (["-jp", "list"], 'Option "-jp" is unknown, try "pynetns --help".'),
     (["-batch"], 'Option "-batch" needs an argument FILE'),
     (["-f", "bogus"], 'Error: argument "bogus" is wrong: invalid protocol family'),
-    (["-f", "help"], 'Error: argument "help" is wrong: invalid protocol family'),
+    (["-f", "help"], grammar.IP_USAGE),  # ip's usage()
     (["-rc", "x"], "Invalid rcvbuf size 'x'"),
     (["-rc", "-1"], "Invalid rcvbuf size '-1'"),
     (["-rc", "4294967296"], "Invalid rcvbuf size '4294967296'"),
