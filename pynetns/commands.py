@@ -96,7 +96,7 @@ def _entry_name(inv, name):
         return name
     import errno
     path = store.path_of(name)
-    os.close(store.prepare_run_dir())  # ip has made /run/netns a shared mount by then
+    store.prepare_run_dir().close()  # ip has made /run/netns a shared mount by then
     parent, base = os.path.split(path)
     try:
         fd = os.open(parent, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
