@@ -22,14 +22,15 @@ __all__ = [
     "Busy", "CommandFailed", "ContainerError", "Exists", "InvalidName", "InvalidPid",
     "NetlinkError", "NetnsError", "NotANamespace", "NotFound", "PermissionDenied",
     "SystemCallFailed", "UsageError", "RUN_DIR", "Entry", "add", "attach", "bind", "delete",
-    "entries", "exists", "is_valid_name", "names", "entered", "exec_in", "identify", "names_of_pid",
-    "pids", "get_nsid", "set_nsid", "list_ids", "check",
+    "entries", "exists", "is_valid_name", "names", "entered", "exec_in", "run_in", "identify",
+    "names_of_pid", "pids", "get_nsid", "set_nsid", "list_ids", "check",
 ]
 
 # These pull in more modules: loaded on first use so `import pynetns` stays cheap.
 _LAZY = {
-    "entered": "execns", "exec_in": "execns", "identify": "procs", "names_of_pid": "procs",
-    "pids": "procs", "get_nsid": "nsid", "set_nsid": "nsid", "list_ids": "nsid",
+    "entered": "execns", "exec_in": "execns", "run_in": "execns", "identify": "procs",
+    "names_of_pid": "procs", "pids": "procs", "get_nsid": "nsid", "set_nsid": "nsid",
+    "list_ids": "nsid",
 }
 
 

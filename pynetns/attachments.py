@@ -172,7 +172,7 @@ def attach(name, source, symlink=False, force=False):
             raise InvalidPid(f"Invalid PID: {source}") from None
         raise
     holder, notes = containers.network_holder(found, force)
-    with containers.pin(holder) as pinned:
+    with containers.pin(holder, force=force) as pinned:
         _attach_pinned(name, pinned, symlink, holder)
     return Attached(name, symlink, holder, notes)
 
@@ -216,7 +216,7 @@ def _attach_one(c, by_id, symlink, force):
     name = c.name
     if not store.is_valid_name(name):
         return Outcome(c, "failed", f'"{name}" is not a valid netns name')
-    with containers.pin(c) as pinned:
+    with containers.pin(c, force=force) as pinned:
         try:
             existing = ns.check(store.path_of(name))
         except FileNotFoundError:

@@ -279,7 +279,7 @@ def _exec_child_failed(e):
     return 1 if isinstance(e, CommandFailed) else 255
 
 
-def _exec_pid(inv):
+def _exec_pid(inv, batch):
     if inv.flag("all"):
         return fail("exec --pid does not go with -all")
     if not inv.args:
@@ -288,12 +288,13 @@ def _exec_pid(inv):
         return fail("No command specified")
     from . import pidns
     output.flush()
-    return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed, err)
+    return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed, err,
+                     force=inv.options.get("force_host"), reraise=not batch)
 
 
 def cmd_exec(inv, batch=False):
     if inv.options.get("pid"):
-        return _exec_pid(inv)
+        return _exec_pid(inv, batch)
     if inv.flag("all"):
         if not inv.args:
             return fail("No command specified")

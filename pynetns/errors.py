@@ -90,3 +90,8 @@ class EngineUnavailable(ContainerError):
 
 class CommandFailed(NetnsError):
     """exec could not run the command (the namespace was entered)."""
+
+
+class Unsafe(NetnsError):
+    """The target would hand out the host: the caller's or PID 1's namespace, or a PID
+    namespace whose processes could reach the host through the command. --force overrides."""

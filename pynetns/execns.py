@@ -136,38 +136,174 @@ def _to_stderr(message):
     print(message, file=sys.stderr)
 
 
-def exec_in(name, argv, warn=_to_stderr):
-    """Enter ``name`` and replace this process with ``argv`` (never returns normally).
+def _child_exec(name, argv, warn, report):
+    """In the child of exec_in: enter, exec; a failure before the exec goes down ``report``
+    (a close-on-exec pipe) as class name, errno and message."""
+    try:
+        switch(name, warn)
+        execvp(argv)
+    except BaseException as e:
+        err = getattr(e, "errno", None)
+        text = f"{type(e).__name__}\0{'' if err is None else err}\0{e}"
+        try:
+            os.write(report, text.encode(errors="replace"))
+        finally:
+            os._exit(255)
 
-    ``warn`` receives the non-fatal messages (a failed /etc/netns bind); by default they
-    go to stderr, as `ip netns exec` prints them.
+
+def exec_in(name, argv, warn=_to_stderr):
+    """Run ``argv`` in ``name`` as `ip netns exec` does (a private mount namespace, /sys,
+    /etc/netns files) and return its exit status (-N when signal N ended it, as
+    subprocess does). The command runs in a forked child: the caller keeps its
+    namespaces, mounts and signal dispositions, whatever happens.
+
+    A failure before the command started (no such name, no such command) is raised here
+    as the NetnsError the CLI would report. ``warn`` receives the non-fatal messages (a
+    failed /etc/netns bind), in the child; by default they go to stderr, as ip prints them.
     """
-    switch(name, warn)
-    execvp(argv)
+    from . import errors
+    store.check_name(name)
+    read_end, write_end = os.pipe2(os.O_CLOEXEC)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            _child_exec(name, argv, warn, write_end)
+    finally:
+        os.close(write_end)
+    try:
+        report = b""
+        while chunk := os.read(read_end, 4096):  # EOF at the exec, or with the error
+            report += chunk
+    finally:
+        os.close(read_end)
+        _, status = os.waitpid(pid, 0)
+    if report:
+        kind, err, message = report.decode(errors="replace").split("\0", 2)
+        cls = getattr(errors, kind, None)
+        if not (isinstance(cls, type) and issubclass(cls, errors.NetnsError)):
+            cls = errors.SystemCallFailed
+        raise cls(message, errno=int(err) if err else None)
+    return os.waitstatus_to_exitcode(status)
 
 
 class entered:
     """``with entered("name"):`` runs the block in the namespace; the caller's is restored.
 
-    Only the network namespace is switched (no mount namespace, no /sys remount): the
-    block can open sockets and netlink, which is what library callers need.
+    Only the network namespace of the calling *thread* is switched (no mount namespace, no
+    /sys remount): the block can open sockets and netlink, which is what library callers
+    need. One object may be used again, nested and by several threads at once: each use
+    keeps the namespace it came from for itself. Signals are blocked while the thread
+    switches, so that a KeyboardInterrupt arrives before or after a switch, never inside;
+    one window is Python's own: a handler it runs as __exit__ starts, before any code of
+    it, skips the restore (as for any with block written in Python). run_in() has none:
+    signal handlers never run on its thread.
+
+    The thread rule: everything the thread runs inside the block is in the namespace. Do
+    not await or yield to an event loop inside it (asyncio, gevent, trio): other tasks
+    would run in the namespace meanwhile. Use run_in() there, or for anything that may
+    outlive the block.
     """
 
     def __init__(self, name):
         self.name = name
-        self.saved = -1
+        self._saved = {}  # thread id → stack of fds of the namespaces each use came from
 
+    # Python runs a signal handler between bytecodes, after a C call has returned: each
+    # step below is one C call whose effect is whole, and signals stay blocked from the
+    # first switch until the thread is back where a KeyboardInterrupt leaves it sound.
     def __enter__(self):
-        self.saved = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        ident = _thread_id()
+        before = _signal_mask()
+        pushed = False
         try:
-            _setns(self.name)
+            _block_signals()
+            saved = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                _setns(self.name)
+            except BaseException:
+                os.close(saved)
+                raise
+            self._saved.setdefault(ident, []).append(saved)
+            pushed = True
+            _set_signal_mask(before)  # a pending KeyboardInterrupt is raised right here
         except BaseException:
-            os.close(self.saved)
+            if pushed:  # ...and then the block never runs: back home first
+                try:
+                    _block_signals()
+                finally:
+                    self._restore(ident, before)
+            else:
+                _set_signal_mask(before)
             raise
         return self
 
-    def __exit__(self, *exc):
-        try:
-            _sys.setns(self.saved, _sys.CLONE_NEWNET)
+    def __exit__(self, exc_type, exc, tb, before=None):
+        try:  # the first check for a pending handler is in here: the finally still runs
+            before = _signal_mask()
+            _block_signals()
         finally:
-            os.close(self.saved)
+            self._restore(_thread_id(), before)
+
+    def _restore(self, ident, mask):
+        """Back to the namespace this thread's latest use came from, then the signal mask
+        ``mask`` (None: unchanged)."""
+        stack = self._saved[ident]
+        saved = stack.pop()
+        if not stack:
+            del self._saved[ident]
+        try:
+            _sys.setns(saved, _sys.CLONE_NEWNET)
+        except OSError as e:
+            raise SystemCallFailed("restoring the network namespace of this thread "
+                                   f"failed: {e.strerror}", name=self.name,
+                                   errno=e.errno) from None
+        finally:
+            os.close(saved)
+            if mask is not None:
+                _set_signal_mask(mask)
+
+
+def _thread_id():
+    import _thread
+    return _thread.get_ident()
+
+
+def _signal_mask():
+    import signal
+    return signal.pthread_sigmask(signal.SIG_BLOCK, ())
+
+
+def _block_signals():
+    """Block every signal for this thread: no handler (KeyboardInterrupt) is started
+    half-way through a switch."""
+    import signal
+    signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+
+
+def _set_signal_mask(mask):
+    import signal
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def run_in(name, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` in namespace ``name``, on a thread of its own that ends with
+    it (the shape of the CNI plugins' ns.Do): its value is returned, its exception raised.
+    The caller's thread never changes namespace, so this is safe from async code too
+    (``await asyncio.to_thread(run_in, name, fn)``)."""
+    import threading
+    outcome = {}
+
+    def body():
+        try:
+            _setns(name)  # this thread ends afterwards: nothing to restore
+            outcome["value"] = fn(*args, **kwargs)
+        except BaseException as e:
+            outcome["error"] = e
+
+    thread = threading.Thread(target=body, name=f"pynetns.run_in {name}")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome.pop("error")
+    return outcome["value"]

@@ -98,9 +98,15 @@ VERBS = [
     Verb("pids", "NAME", "print the PIDs of processes in NAME"),
     Verb("exec", "[NAME] CMD...", "run CMD in NAME (with -all: in every namespace)", [
         Option("pid", ["--pid"],
-               "also enter the PID namespace of NAME's oldest process, or of docker:C or "
+               "also enter the PID namespace of NAME's processes, or of docker:C or "
                "podman:C, with a /proc of its own: ps and top show the container's "
-               "processes; the host's /proc is not touched", prefix=False)]),
+               "processes; the host's /proc is not touched. CMD stays a host tool with "
+               "root's capabilities that the target's processes can see: a target with a "
+               "process holding CAP_SYS_PTRACE in the host's user namespace (a privileged "
+               "container) could read host files through it, and is refused, as are the "
+               "host's own namespaces", prefix=False),
+        Option("force_host", ["--force"],
+               "with --pid: enter such a target anyway", prefix=False)]),
     Verb("monitor", "", "print 'add NAME' / 'delete NAME' as entries appear and go"),
     Verb("attach", "NAME PID|PATH|[docker:|podman:]CONTAINER",
          "name the network namespace of process PID, of a namespace file PATH (with a '/'), "

@@ -2,7 +2,14 @@
 import os
 
 from . import _nsid, store
-from .errors import NetlinkError
+from .errors import NetlinkError, UsageError
+
+NSID_MAX = 2**31 - 1  # an s32 on the wire: the kernel's largest
+
+
+def _socket_failed(e, name=None):
+    """A netlink socket that could not be made, written or read (EMFILE, ENOBUFS...)."""
+    return NetlinkError(f"netlink socket failed: {e.strerror or e}", errno=e.errno, name=name)
 
 
 def get_nsid(name):
@@ -10,6 +17,8 @@ def get_nsid(name):
     c = store.open_checked(name)
     try:
         return _nsid.nsid_of_fd(c.fd)
+    except OSError as e:
+        raise _socket_failed(e, name) from None
     finally:
         os.close(c.fd)
 
@@ -21,9 +30,14 @@ def _raise(reply, name=None):
 
 def set_nsid(name, nsid=-1):
     """Assign ``nsid`` to ``name`` (-1: the kernel picks the lowest free id)."""
+    if type(nsid) is not int or not -1 <= nsid <= NSID_MAX:
+        raise UsageError(f"Invalid nsid {nsid!r}: an integer from 0 to {NSID_MAX}, or -1 "
+                         "for the kernel to pick", name=name)
     c = store.open_checked(name)
     try:
         reply = _nsid.set_nsid(c.fd, nsid)
+    except OSError as e:
+        raise _socket_failed(e, name) from None
     finally:
         os.close(c.fd)
     if reply is not None:
@@ -72,12 +86,20 @@ def _names_by_nsid():
 def list_ids(nsid=-1, target=-1, strict=True):
     """The rows of `ip netns list-id [target-nsid T] [nsid N]`; not ``strict``, a dump
     ignores the target as `ip -batch` does (its socket has no strict checking)."""
+    for value in (nsid, target):
+        if type(value) is not int or not -1 <= value <= NSID_MAX:
+            raise UsageError(f"Invalid nsid {value!r}: an integer from 0 to {NSID_MAX}, or "
+                             "-1 for none")
     attrs = [] if target < 0 else [(_nsid.NETNSA_TARGET_NSID, target)]
-    with _nsid.Socket(strict) as s:
-        if nsid >= 0:
-            replies = [s.request(_nsid.RTM_GETNSID, 0, [(_nsid.NETNSA_NSID, nsid)] + attrs)]
-        else:
-            replies = list(s.dump(attrs))
+    try:
+        with _nsid.Socket(strict) as s:
+            if nsid >= 0:
+                replies = [s.request(_nsid.RTM_GETNSID, 0,
+                                     [(_nsid.NETNSA_NSID, nsid)] + attrs)]
+            else:
+                replies = list(s.dump(attrs))
+    except OSError as e:
+        raise _socket_failed(e) from None
     rows = []
     names = None
     for r in replies:

@@ -6,11 +6,19 @@ filesystem shows the PID namespace of whoever mounts it: so the command runs in 
 child, which makes a mount namespace of its own (a slave of the host's: nothing propagates
 back), mounts a fresh sysfs and proc over /sys and /proc, and execs. The host's /proc and
 /sys stay as they were.
+
+Trust: the command is a host tool with host root's capabilities in the host's mount
+namespace, visible to the target's processes. One of them with CAP_SYS_PTRACE in the host's
+user namespace could reach the host's files through /proc/PID/root of that tool, so such a
+target (privileged containers among them) is refused without --force; so are the caller's
+and PID 1's own namespaces, whatever an engine says.
 """
 import os
 
 from . import _sys, containers, execns, procs, store
-from .errors import NotFound, SystemCallFailed
+from .errors import NotFound, SystemCallFailed, Unsafe, UsageError
+
+CAP_SYS_PTRACE = 19
 
 
 def _start_time(pid):
@@ -23,32 +31,101 @@ def _start_time(pid):
     return int(stat[stat.rindex(b")") + 2:].split()[19])
 
 
-def _pin_oldest(name):
-    """Pin the oldest process in the named namespace (for a container: its init)."""
+def _ns_link(pid, kind):
+    """The text of /proc/PID/ns/KIND ("pid:[INO]"), or None when PID is gone."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/{kind}")
+    except OSError:
+        return None
+
+
+def _pin_entry(name):
+    """Pin a process of the one PID namespace the processes in entry ``name`` are in.
+
+    Processes of the caller's own PID namespace in it (the shell of an `ip netns exec`, the
+    parent `unshare -pf` leaves in the host) do not make that namespace the target.
+    """
     c = store.open_checked(name)
     os.close(c.fd)
-    started = [(t, int(p)) for p in procs.pids_in((c.dev, c.ino))
-               if (t := _start_time(p)) is not None]
-    for _, pid in sorted(started):
+    own = _ns_link("self", "pid")
+    members = procs.pids_in((c.dev, c.ino))
+    by_pidns = {}
+    for p in members:
+        link = _ns_link(p, "pid")
+        if link is not None and link != own:
+            by_pidns.setdefault(link, []).append(p)
+    if not by_pidns:
+        if members:
+            raise NotFound(f'The processes in "{name}" are all in this PID namespace: it has '
+                           "no other to enter (exec without --pid runs a command in it)",
+                           name=name)
+        raise NotFound(f'No process is in "{name}": it has no PID namespace to enter',
+                       name=name)
+    if len(by_pidns) > 1:
+        raise UsageError(f'The processes in "{name}" are in {len(by_pidns)} PID namespaces: '
+                         "name the container (docker:C, podman:C) instead", name=name)
+    (link, pids), = by_pidns.items()
+    started = sorted((t, int(p)) for p in pids if (t := _start_time(p)) is not None)
+    for _, pid in started:
         try:
             pinned = containers.Pinned(pid, pid_ns=True)
         except OSError:
             continue  # exited since the scan
-        if pinned.identity == (c.dev, c.ino) and pinned.alive():
+        if (pinned.identity == (c.dev, c.ino) and link == f"pid:[{pinned.pidns_identity[1]}]"
+                and pinned.alive()):
             return pinned
         pinned.close()
     raise NotFound(f'No process is in "{name}": it has no PID namespace to enter', name=name)
 
 
-def pin_target(target):
+def _host_ptracers(pidns_link):
+    """PIDs in that PID namespace with CAP_SYS_PTRACE in the caller's or PID 1's user
+    namespace: they could ptrace (or open /proc/PID/root of) a host tool run there."""
+    host_users = {link for p in ("self", "1") if (link := _ns_link(p, "user"))}
+    found = []
+    for pid in procs.proc_pids():
+        if _ns_link(pid, "pid") != pidns_link:
+            continue
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                caps = next(int(line.split()[1], 16) for line in f
+                            if line.startswith("CapEff:"))
+        except (OSError, StopIteration, ValueError):
+            continue
+        if caps >> CAP_SYS_PTRACE & 1 and _ns_link(pid, "user") in host_users:
+            found.append(int(pid))
+    return found
+
+
+def _check_target(target, pinned, force):
+    from .output import printable
+    what = printable(target)
+    containers.refuse_host(pinned.identity, what, "net", force)
+    containers.refuse_host(pinned.pidns_identity, what, "pid", force)
+    ptracers = [] if force else _host_ptracers(f"pid:[{pinned.pidns_identity[1]}]")
+    if ptracers:
+        raise Unsafe(f"{what}: its process {ptracers[0]} has CAP_SYS_PTRACE in the host's "
+                     "user namespace and could reach the host's files through the "
+                     "command (/proc/PID/root); use --force to run it anyway")
+
+
+def pin_target(target, force=False):
     """Pin the process whose namespaces ``target`` means: 'docker:C' or 'podman:C' (the
-    container's init), or an entry name (its oldest process)."""
+    container's init), or an entry name (a process of its PID namespace); refuse what
+    would expose the host (see the module's docstring) unless ``force``."""
     engine, ref = containers.split_spec(target)
     if engine is None:
-        return _pin_oldest(target)
-    container = containers.inspect(engine, ref)
-    containers.require_running(container)
-    return containers.pin(container, pid_ns=True)
+        pinned = _pin_entry(target)
+    else:
+        container = containers.inspect(engine, ref)
+        containers.require_running(container)
+        pinned = containers.pin(container, pid_ns=True, force=force)
+    try:
+        _check_target(target, pinned, force)
+    except BaseException:
+        pinned.close()
+        raise
+    return pinned
 
 
 def _enter(pinned):
@@ -71,30 +148,81 @@ def _private_mounts(target, warn):
         raise SystemCallFailed(f"mount of /proc failed: {e.strerror}", errno=e.errno) from None
 
 
-def run(target, argv, child_failed, warn):
-    """Run ``argv`` in ``target``'s network and PID namespaces; returns its exit status
-    (128+N when killed by signal N). ``child_failed(error)`` reports a failure in the
-    child, after the fork, and returns the exit status for it; ``warn`` gets exec's
-    non-fatal messages."""
-    with pin_target(target) as pinned:
+def _watched(signal):
+    """What pynetns waits for while the command runs (blocked from before the fork)."""
+    return {signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT,
+            signal.SIGUSR1, signal.SIGUSR2, signal.SIGTSTP, signal.SIGCONT}
+
+
+def _supervise(pid, signal):
+    """Wait for the command as util-linux nsenter's continue_as_child() does, passing on
+    what is meant for it: a signal sent to pynetns by a process is forwarded; one the
+    terminal sent to the whole foreground group (SI_KERNEL) reached the command already.
+    When the command stops, pynetns stops too and continues it when continued. Returns
+    the wait status."""
+    si_kernel = 0x80
+    while True:
+        info = signal.sigwaitinfo(_watched(signal))
+        sig = info.si_signo
+        if sig == signal.SIGCHLD:
+            done, status = os.waitpid(pid, os.WNOHANG | os.WUNTRACED)
+            if done == 0:
+                continue
+            if not os.WIFSTOPPED(status):
+                return status
+            os.kill(os.getpid(), signal.SIGSTOP)  # the shell sees the job stop
+            os.kill(pid, signal.SIGCONT)
+        elif info.si_code != si_kernel or sig in (signal.SIGCONT, signal.SIGTERM):
+            os.kill(pid, sig)
+
+
+def _die_like(status, signal, reraise):
+    """End as the command did: by the same signal (no core file) if ``reraise``, else
+    128+N."""
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    sig = os.WTERMSIG(status)
+    if not reraise:
+        return 128 + sig
+    import resource
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # the command dumped core if it would
+    if sig not in (signal.SIGKILL, signal.SIGSTOP):  # neither can be caught or blocked
+        signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
+    os.kill(os.getpid(), sig)
+    return 128 + sig  # a signal whose default is not to end the process
+
+
+def run(target, argv, child_failed, warn, force=False, reraise=True):
+    """Run ``argv`` in ``target``'s network and PID namespaces, supervised as nsenter does;
+    returns its exit status, or ends this process by the signal that ended the command
+    (without ``reraise``, as in a batch: returns 128+N). ``child_failed(error)`` reports a
+    failure in the child, after the fork, and returns the exit status for it; ``warn``
+    gets exec's non-fatal messages. ``force`` allows the targets refused as exposing the
+    host (see the module's docstring)."""
+    with pin_target(target, force) as pinned:
         _enter(pinned)
+    import signal
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _watched(signal))
     try:
         pid = os.fork()
     except OSError as e:  # ENOMEM: the PID namespace's init has exited
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
         raise SystemCallFailed(f"cannot start a process in the PID namespace of {target}: "
                                f"{e.strerror}", errno=e.errno) from None
     if pid == 0:
         rc = 1
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
             _private_mounts(target, warn)
             execns.execvp(argv)
         except Exception as e:
             rc = child_failed(e)
         finally:
             os._exit(rc)
-    import signal
-    # Like system(3): ^C and ^\ are for the command; we only report how it ended.
-    for sig in (signal.SIGINT, signal.SIGQUIT):
-        signal.signal(sig, signal.SIG_IGN)
-    _, status = os.waitpid(pid, 0)
-    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+    status = _supervise(pid, signal)
+    if not reraise:  # a batch goes on: what was meant for the command is not for it
+        while signal.sigtimedwait(_watched(signal), 0):
+            pass
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+    return _die_like(status, signal, reraise)

@@ -2,7 +2,12 @@
 import os
 
 from . import ns, store
-from .errors import NotFound, SystemCallFailed, UsageError
+from .errors import NotFound, PermissionDenied, SystemCallFailed, UsageError
+
+
+def _lookup_failed(e):
+    """The error class for a failed lookup: not allowed is not the same as not there."""
+    return PermissionDenied if e.errno in (1, 13) else NotFound  # EPERM, EACCES
 
 
 def proc_pids():
@@ -44,14 +49,16 @@ def names_of_pid(pid="self"):
     try:
         dev, ino = ns.identity(f"/proc/{pid}/ns/net")
     except OSError as e:
-        raise NotFound(f"Cannot open network namespace: {e.strerror}", errno=e.errno) from None
+        raise _lookup_failed(e)(f"Cannot open network namespace: {e.strerror}",
+                                errno=e.errno) from None
     try:
         run_dir = os.open(store.RUN_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except FileNotFoundError:
         return []
     except OSError as e:  # ip's message, without the space its other ones have
-        raise SystemCallFailed(f"Failed to open directory {store.RUN_DIR}:{e.strerror}",
-                               errno=e.errno) from None
+        cls = PermissionDenied if e.errno in (1, 13) else SystemCallFailed
+        raise cls(f"Failed to open directory {store.RUN_DIR}:{e.strerror}",
+                  errno=e.errno) from None
     found = []
     try:
         for name in os.listdir(run_dir):

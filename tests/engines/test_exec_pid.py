@@ -37,7 +37,7 @@ def test_exit_status_and_errors(docker, netns_name):
     c = docker.start("status")
     target = f"docker:{c}"
     assert cli("exec", "--pid", target, "sh", "-c", "exit 3").triple() == (3, b"", b"")
-    assert cli("exec", "--pid", target, "sh", "-c", "kill -TERM $$").rc == 128 + 15
+    assert cli("exec", "--pid", target, "sh", "-c", "kill -TERM $$").rc == -15
     assert cli("exec", "--pid", target, "nosuchcmd").triple() == (
         1, b"", b'exec of "nosuchcmd" failed: No such file or directory\n')
     assert cli("-all", "exec", "--pid", "true").triple() == (
@@ -58,3 +58,39 @@ def test_exit_status_and_errors(docker, netns_name):
     assert r.rc == 255 and r.err == f'docker container "{c}" is not running (status: exited)\n' \
         .encode()
     assert not os.path.lexists(f"{RUN_DIR}/{missing}")
+
+
+@pytest.mark.parametrize("caps", [("--cap-add", "SYS_PTRACE"), ("--privileged",)])
+def test_a_container_that_could_reach_the_host_needs_force(engine, caps):
+    """Its process could read host files through /proc/PID/root of the host tool."""
+    from conftest import unique
+    from .support import LABEL
+    name = unique("ptrace")
+    engine.made.append(name)
+    engine("run", "-d", "--label", LABEL, "--name", name, "--network", "none", *caps,
+           engine.image, "sleep", "600", check=False)
+    if engine.inspect(name)["State"]["Status"] != "running" and caps == ("--privileged",):
+        # runc in this sandbox lacks capabilities to hand out
+        pytest.skip(f"{engine.name} cannot run a --privileged container on this machine")
+    target = f"{engine.name}:{name}"
+    r = cli("exec", "--pid", target, "true")
+    assert r.triple() == (255, b"", (
+        f"{target}: its process {engine.pid(name)} has CAP_SYS_PTRACE in the host's user "
+        "namespace and could reach the host's files through the command (/proc/PID/root); "
+        "use --force to run it anyway\n").encode())
+    r = cli("exec", "--pid", "--force", target, *PS)
+    assert r.rc == 0 and r.out.decode().split("\n")[0].split() == ["1", "sleep", "600"], r
+
+
+def test_a_container_in_the_hosts_pid_namespace_needs_force(engine):
+    """--pid host: "its PID namespace" is the host's; ps would list the host's processes."""
+    from conftest import unique
+    from .support import LABEL
+    name = unique("pidhost")
+    engine.made.append(name)
+    engine("run", "-d", "--label", LABEL, "--name", name, "--network", "none", "--pid", "host",
+           engine.image, "sleep", "600")
+    target = f"{engine.name}:{name}"
+    assert cli("exec", "--pid", target, "true").triple() == (255, b"", (
+        f"{target}: its PID namespace is the host's (that of this process); use --force to "
+        "use it anyway\n").encode())

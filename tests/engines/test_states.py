@@ -89,7 +89,7 @@ def test_a_pid_that_is_not_the_containers_is_refused(engine):
     try:
         for key in (c.sandbox_key, ""):
             c.pid, c.sandbox_key = stranger.pid, key
-            with pytest.raises(ContainerError, match="is gone or is no longer the container's"):
+            with pytest.raises(ContainerError, match="is not the container's process"):
                 containers.pin(c)
     finally:
         stranger.kill()

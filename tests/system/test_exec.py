@@ -178,7 +178,8 @@ def test_library_exec_in_is_the_cli_exec(ns, etc_netns):
     with open(f"{etc_netns}/pynetns-no-such-file", "w") as f:
         f.write("x\n")
     argv = ["sh", "-c", "cat /etc/resolv.conf; readlink /proc/self/ns/net; exit 3"]
-    lib = run([sys.executable, "-c", f"import pynetns; pynetns.exec_in({ns!r}, {argv!r})"])
+    lib = run([sys.executable, "-c",
+               f"import sys, pynetns; sys.exit(pynetns.exec_in({ns!r}, {argv!r}))"])
     cli = pynetns("exec", ns, *argv)
     assert lib.triple() == cli.triple()
     assert lib.rc == 3 and lib.out.startswith(b"# resolv.conf for") and b"Bind " in lib.err
