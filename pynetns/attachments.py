@@ -146,7 +146,8 @@ def _attach_path(name, path, symlink):
 
 def attach(name, source, symlink=False, force=False):
     """Name a network namespace. ``source`` is a PID, a namespace file path (with a '/'),
-    'docker:C', 'podman:C', or a bare container name or ID that one engine knows.
+    'docker:C', 'podman:C', 'pod:NS/NAME' (a Kubernetes pod, see cri.py), or a bare
+    container name or ID that one engine knows.
 
     A bare word no engine knows fails as `ip netns attach` does for a non-PID.
     """
@@ -163,6 +164,12 @@ def attach(name, source, symlink=False, force=False):
         with pinned:
             _attach_pinned(name, pinned, symlink)
         return Attached(name, symlink)
+    if source.startswith("pod:"):
+        from . import cri
+        pod = cri.find(source, force)
+        with cri.pin(pod, force=force) as pinned:
+            _attach_pinned(name, pinned, symlink, pod)
+        return Attached(name, symlink, pod)
     if "/" in source:
         return _attach_path(name, source, symlink)
     try:

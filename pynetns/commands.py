@@ -316,7 +316,7 @@ def cmd_exec(inv, batch=False):
     from . import execns
     output.flush()
     try:
-        execns.switch(name, err)
+        execns.switch(name, err, force=inv.options.get("force_host"))
     except NetnsError as e:
         fatal(str(e))
     try:
@@ -371,7 +371,7 @@ def resolve(settings, words):
         return grammar.Invocation(settings, grammar.VERB_BY_NAME["list"])
     # which's TARGET is no netns name: its own parse judges it.
     if (not settings.get("all") and len(words) > 1 and words[0] != "which"
-            and not store.is_valid_name(words[1])):
+            and not store.is_valid_name(words[1]) and not words[1].startswith("pod:")):
         fatal(f'Invalid netns name "{words[1]}"')
     verb = grammar.match_verb(words[0])
     if verb is None:

@@ -60,7 +60,7 @@ class _Owners:
         try:
             c = containers.inspect(owner["engine"], owner["id"])
         except NoSuchContainer:
-            return owner, "container gone"
+            return owner, f"{'pod' if owner['engine'] == 'pod' else 'container'} gone"
         except ContainerError as e:  # the engine is down: no verdict
             self.warn(e)
             return owner, None

@@ -114,7 +114,10 @@ def pin_target(target, force=False):
     container's init), or an entry name (a process of its PID namespace); refuse what
     would expose the host (see the module's docstring) unless ``force``."""
     engine, ref = containers.split_spec(target)
-    if engine is None:
+    if target.startswith("pod:"):
+        from . import cri
+        pinned = cri.pin(cri.find(target, force), pid_ns=True, force=force)
+    elif engine is None:
         pinned = _pin_entry(target)
     else:
         container = containers.inspect(engine, ref)

@@ -1,0 +1,333 @@
+"""Kubernetes pods: pod:NAMESPACE/NAME → the pod sandbox's process and network namespace,
+through the CRI API of the node's runtime (containerd, CRI-O), proved and pinned as
+containers are.
+
+The lookup is kubelet's own view: ListPodSandbox by the labels kubelet puts on every
+sandbox (io.kubernetes.pod.namespace, .name) in state READY, then PodSandboxStatus
+(verbose) for the sandbox's PID and the netns path of its runtime spec. The endpoint is
+found as crictl finds it: CONTAINER_RUNTIME_ENDPOINT, else the default sockets. Only the
+pod: paths import this module (and _grpc).
+"""
+import json
+import os
+
+from . import containers
+from .errors import ContainerError, EngineUnavailable, NoSuchContainer, Unsafe
+
+SERVICE = "/runtime.v1.RuntimeService/"
+SOCKETS = ("/run/containerd/containerd.sock", "/run/crio/crio.sock")
+NS_LABEL, NAME_LABEL, UID_LABEL = (f"io.kubernetes.pod.{k}" for k in ("namespace", "name",
+                                                                      "uid"))
+MODES = {0: "pod", 1: "container", 2: "node", 3: "target"}  # NamespaceMode
+NODE = 2
+SEPARATOR = "_"  # in no Kubernetes namespace or pod name (DNS-1123): names cannot collide
+
+
+def endpoint():
+    """(the endpoint as the user knows it, its socket path)."""
+    value = os.environ.get("CONTAINER_RUNTIME_ENDPOINT")
+    if value:
+        path = value[len("unix://"):] if value.startswith("unix://") else value
+        if "://" in path or not path.startswith("/"):
+            from .output import printable
+            raise EngineUnavailable(f"pod: CONTAINER_RUNTIME_ENDPOINT={printable(value)} is "
+                                    "not supported: only a local unix:// socket can name a "
+                                    "namespace on this machine")
+        return value, path
+    for path in SOCKETS:
+        if os.path.exists(path):
+            return f"unix://{path}", path
+    raise EngineUnavailable("pod: no container runtime: none of " + ", ".join(SOCKETS)
+                            + " exists (set CONTAINER_RUNTIME_ENDPOINT)", installed=False)
+
+
+class Pod:
+    """A pod sandbox as PodSandboxStatus(verbose) describes it, checked."""
+
+    __slots__ = ("id", "namespace", "pod_name", "uid", "attempt", "ready", "network_mode",
+                 "pid_mode", "pid", "netns_path")
+    engine = "pod"
+
+    def __init__(self, answer):
+        from ._grpc import ProtocolError
+        status = answer.message(1)
+        meta = status.message(2)
+        self.id = status.str(1)
+        self.pod_name, self.uid, self.namespace = meta.str(1), meta.str(2), meta.str(3)
+        self.attempt = meta.int(4)
+        self.ready = status.int(3) == 0
+        options = status.message(6).message(1).message(2)
+        self.network_mode, self.pid_mode = options.int(1), options.int(2)
+        if not containers.valid_id(self.id):
+            raise ProtocolError("the sandbox id is not 64 hex digits")
+        try:
+            info = json.loads(answer.string_map(2).get("info") or "{}")
+            pid = info.get("pid", 0)
+            spec = (info.get("runtimeSpec") or {}).get("linux") or {}
+            paths = [n.get("path") for n in spec.get("namespaces") or []
+                     if n.get("type") == "network"]
+        except (ValueError, AttributeError, TypeError):
+            raise ProtocolError("the sandbox's verbose info is not the JSON expected") \
+                from None
+        if type(pid) is not int or not 0 <= pid < containers.PID_MAX:
+            raise ProtocolError("the sandbox's pid is not a PID")
+        if not all(isinstance(p, str) for p in paths) or len(paths) > 1:
+            raise ProtocolError("the sandbox's network namespace path is not one string")
+        self.pid = pid
+        self.netns_path = paths[0] if paths else ""
+
+    @property
+    def name(self):
+        return f"{self.namespace}/{self.pod_name}"
+
+    @property
+    def entry_name(self):
+        """The entry attach --all-pods makes: NAMESPACE_NAME, cut to 255 bytes with a hash
+        of the UID when longer (a second '_' marks it, so it equals no other's name)."""
+        name = f"{self.namespace}{SEPARATOR}{self.pod_name}"
+        if len(os.fsencode(name)) <= 255:
+            return name
+        import hashlib
+        digest = hashlib.sha256(self.uid.encode()).hexdigest()[:10]
+        return os.fsencode(name)[:244].decode(errors="ignore") + SEPARATOR + digest
+
+    @property
+    def short_id(self):
+        return self.id[:12]
+
+    @property
+    def status(self):
+        return "ready" if self.ready else "notready"
+
+    @property
+    def running(self):
+        return self.ready and self.pid > 0
+
+    def answers(self, ref):
+        return bool(ref) and self.id.startswith(ref)
+
+    def __str__(self):
+        from .output import printable
+        return f'pod "{printable(self.name)}"'
+
+    def as_json(self):
+        return {"engine": "pod", "name": self.name, "namespace": self.namespace,
+                "pod": self.pod_name, "uid": self.uid, "id": self.id}
+
+
+class Runtime:
+    """The node's CRI runtime: one connection, one deadline a call."""
+
+    name = "pod"
+
+    def __init__(self):
+        self.endpoint, self.socket = endpoint()
+        self.connection = None
+        self.deadline = None
+
+    def _left(self, what):
+        return self.deadline.left(f"pod: {self.endpoint}")
+
+    def call(self, method, request):
+        from . import _grpc
+        from .output import printable
+        self.deadline = containers.Deadline()
+        try:
+            if self.connection is None:
+                self.connection = _grpc.Connection(self.socket, self._left,
+                                                   containers.MAX_ANSWER)
+            return _grpc.Message(self.connection.call(SERVICE + method, request))
+        except _grpc.GrpcError as e:
+            if e.status == 5:  # NOT_FOUND
+                raise NoSuchContainer(f"pod: {printable(e.message)}") from None
+            raise ContainerError(f"pod: the container runtime at {self.endpoint} failed: "
+                                 f"{printable(str(e))}") from None
+        except _grpc.ProtocolError as e:
+            self.close()
+            raise EngineUnavailable(f"pod: malformed answer from {self.endpoint}: "
+                                    f"{printable(str(e))}") from None
+        except TimeoutError:
+            self.close()
+            raise EngineUnavailable(f"pod: no complete answer from {self.endpoint} within "
+                                    f"{self.deadline.seconds:g} s") from None
+        except OSError as e:
+            self.close()
+            reason = e.strerror or str(e) or type(e).__name__
+            raise EngineUnavailable(f"pod: cannot connect to the container runtime at "
+                                    f"{self.endpoint}: {reason}") from None
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def _ready_ids(self, labels):
+        """The ids of the READY sandboxes with these labels, checked against what the
+        runtime answered about each."""
+        from ._grpc import ProtocolError, field, string_map
+        request = field(1, field(2, b"") + string_map(3, labels))  # state READY is 0
+        found = []
+        try:
+            for item in self.call("ListPodSandbox", request).messages(1):
+                got = item.string_map(5)
+                if item.int(3) != 0 or any(got.get(k) != v for k, v in labels.items()):
+                    raise ProtocolError("it listed a sandbox the filter does not select")
+                sid = item.str(1)
+                if not containers.valid_id(sid):
+                    raise ProtocolError("a sandbox id is not 64 hex digits")
+                found.append((got.get(NS_LABEL, ""), sid))
+        except ProtocolError as e:
+            raise EngineUnavailable(f"pod: malformed answer from {self.endpoint}: {e}") \
+                from None
+        return found
+
+    def inspect(self, sid):
+        """The sandbox ``sid`` (an id or unique prefix); NoSuchContainer when unknown."""
+        from ._grpc import ProtocolError, field
+        answer = self.call("PodSandboxStatus", field(1, sid) + field(2, True))
+        try:
+            pod = Pod(answer)
+        except ProtocolError as e:
+            raise EngineUnavailable(f"pod: malformed answer from {self.endpoint}: {e}") \
+                from None
+        if not pod.answers(sid):
+            raise EngineUnavailable(f"pod: asked about sandbox {sid[:12]}, the runtime "
+                                    f"answered about {pod.short_id}")
+        return pod
+
+    def find(self, namespace, name):
+        """The ready pod NAMESPACE/NAME; with no namespace, the one in "default", else
+        the only one of that name."""
+        labels = {NAME_LABEL: name, NS_LABEL: namespace or "default"}
+        found = self._ready_ids(labels)
+        what = f"{namespace}/{name}" if namespace else name
+        if not found and not namespace:
+            del labels[NS_LABEL]
+            found = self._ready_ids(labels)
+            if len(found) > 1:
+                spaces = sorted({ns for ns, _ in found})
+                raise ContainerError(f'pod: "{what}" is a pod in namespaces '
+                                     + ", ".join(spaces) + ": say "
+                                     + " or ".join(f"pod:{ns}/{name}" for ns in spaces))
+        if not found:
+            raise NoSuchContainer(f'pod: no ready pod "{what}" at {self.endpoint}')
+        if len(found) > 1:
+            raise ContainerError(f'pod: {len(found)} ready sandboxes for "{what}": the '
+                                 "runtime should have one")
+        pod = self.inspect(found[0][1])
+        if (pod.pod_name, pod.namespace) != (name, namespace or found[0][0]):
+            raise EngineUnavailable(f"pod: the runtime at {self.endpoint} described sandbox "
+                                    f"{pod.short_id} as {pod}, not as \"{what}\"")
+        return pod
+
+    def running(self):
+        """Every ready pod sandbox."""
+        return [self.inspect(sid) for _, sid in self._ready_ids({})]
+
+
+def split(spec):
+    """'pod:NS/NAME' → (NS, NAME); 'pod:NAME' → (None, NAME)."""
+    from .output import printable
+    ref = spec[len("pod:"):]
+    namespace, sep, name = ref.rpartition("/")
+    if not name or (sep and not namespace) or "/" in namespace:
+        raise NoSuchContainer(f'pod: "{printable(ref)}" is not NAME or NAMESPACE/NAME')
+    return namespace or None, name
+
+
+def find(spec, force=False):
+    """The ready pod ``spec`` ('pod:NS/NAME', 'pod:NAME') names. A pod on the node's
+    network (hostNetwork) is refused unless ``force``."""
+    runtime = Runtime()
+    try:
+        pod = runtime.find(*split(spec))
+    finally:
+        runtime.close()
+    if pod.network_mode == NODE and not force:
+        raise Unsafe(f"{pod} uses the node's network namespace (hostNetwork), not one "
+                     "of its own; use --force to use it anyway")
+    return pod
+
+
+def _in_sandbox_cgroup(cgroups, sid):
+    """Does a line of /proc/PID/cgroup put the process in the sandbox's cgroup: a path
+    component that is the id (cgroupfs: .../k8s.io/ID) or its systemd scope?"""
+    names = {sid, f"cri-containerd-{sid}.scope", f"crio-{sid}.scope", f"crio-{sid}"}
+    return any(not names.isdisjoint(line.split(":", 2)[-1].split("/"))
+               for line in cgroups.splitlines())
+
+
+def _netns_file_identity(pod):
+    """(dev, ino) of the nsfs file at the pod's netns path; ContainerError otherwise."""
+    from .ns import nsfs_device
+    try:
+        st = os.stat(pod.netns_path)
+    except OSError as e:
+        raise ContainerError(f"{pod}: its network namespace {pod.netns_path}: "
+                             f"{e.strerror}") from None
+    if st.st_dev != nsfs_device():
+        raise ContainerError(f"{pod}: its network namespace path {pod.netns_path} is not a "
+                             "namespace file")
+    return st.st_dev, st.st_ino
+
+
+def pin(pod, pid_ns=False, force=False):
+    """Pin the sandbox's process and open its namespaces, after proving they are the
+    pod's: the process sits in the sandbox's cgroup and has the namespace of the nsfs file
+    the runtime names. The host's namespaces are refused unless ``force``."""
+    if not pod.running:
+        raise ContainerError(f"{pod}: its sandbox has no process (it is {pod.status}); "
+                             "pods whose runtime keeps none (CRI-O without an infra "
+                             "container) are not supported")
+    if not pod.netns_path and pod.network_mode != NODE:
+        raise ContainerError(f"{pod}: the runtime names no network namespace for it")
+    gone = ContainerError(f"{pod}: its process {pod.pid} is gone (the pod stopped or was "
+                          "re-created); try again")
+    try:
+        pinned = containers.Pinned(pod.pid, pid_ns)
+    except (ProcessLookupError, FileNotFoundError):
+        raise gone from None
+    except OSError as e:
+        raise ContainerError(f"{pod}: cannot open the namespaces of its process {pod.pid}: "
+                             f"{e.strerror}", errno=e.errno) from None
+    try:
+        try:
+            mine = _in_sandbox_cgroup(pinned.cgroups(), pod.id)
+        except OSError:
+            mine = False
+        if pod.netns_path and _netns_file_identity(pod) != pinned.identity:
+            mine = False
+        if not pinned.alive():
+            raise gone
+        if not mine:
+            raise ContainerError(f"{pod}: process {pod.pid} is not its sandbox's (not in "
+                                 "its cgroup and network namespace): the pod was re-created "
+                                 "or the runtime's answer is wrong")
+        containers.refuse_host(pinned.identity, str(pod), force=force)
+    except BaseException:
+        pinned.close()
+        raise
+    return pinned
+
+
+def pid_note(pod):
+    """What exec --pid should say about the PID namespace it enters, or None."""
+    if pod.pid_mode == 1:  # CONTAINER: shareProcessNamespace is off
+        return (f"{pod} shares no PID namespace between its containers: entering its "
+                "sandbox's, where only the pause process runs")
+    return None
+
+
+def switch(spec, warn, force=False):
+    """exec pod:...: move this thread into the pod's network namespace, then isolate as
+    exec NAME does (/etc/netns files by the entry name --all-pods would give it)."""
+    from . import _sys, execns
+    from .errors import SystemCallFailed
+    pod = find(spec, force)
+    with pin(pod, force=force) as pinned:
+        try:
+            _sys.setns(pinned.net_fd, _sys.CLONE_NEWNET)
+        except OSError as e:
+            raise SystemCallFailed(f"setting the network namespace of {pod} failed: "
+                                   f"{e.strerror}", errno=e.errno) from None
+    execns.isolate(pod.entry_name, warn)
