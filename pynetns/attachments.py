@@ -185,8 +185,8 @@ def attach(name, source, symlink=False, force=False):
 
 
 class Outcome:
-    """One container of attach --all-containers: action is attached, replaced, unchanged,
-    skipped (by design) or failed."""
+    """One container (or pod) of attach --all-containers (--all-pods): action is attached,
+    replaced, unchanged, skipped (by design) or failed."""
 
     __slots__ = ("container", "action", "reason")
 
@@ -197,10 +197,13 @@ class Outcome:
 
     @property
     def name(self):
-        return self.container.name
+        """The entry's name: the container's, or the pod's NAMESPACE_NAME."""
+        return getattr(self.container, "entry_name", self.container.name)
 
     def as_json(self):
         item = {**self.container.as_json(), "action": self.action}
+        if self.name != self.container.name:
+            item["entry"] = self.name
         if self.reason:
             item["reason"] = self.reason
         return item
@@ -220,10 +223,16 @@ def _attach_one(c, by_id, symlink, force):
                        + (str(owner) if owner else f"container {c.shares_with[:12]}"))
     if c.network_mode == "host" and not force:
         return Outcome(c, "skipped", "runs with --network host (--force names it)")
-    name = c.name
+    return _attach_named(c, containers.pin, symlink, force)
+
+
+def _attach_named(c, pin, symlink, force):
+    """Name the namespace of container or pod ``c`` (pinned by ``pin``) after it: a new
+    entry, the same one unchanged, or the one made from it before renewed."""
+    name = Outcome(c, None).name
     if not store.is_valid_name(name):
         return Outcome(c, "failed", f'"{name}" is not a valid netns name')
-    with containers.pin(c, force=force) as pinned:
+    with pin(c, force=force) as pinned:
         try:
             existing = ns.check(store.path_of(name))
         except FileNotFoundError:
@@ -257,6 +266,28 @@ def attach_all(symlink=False, force=False):
         except NetnsError as e:
             outcomes.append(Outcome(c, "failed", str(e)))
     return outcomes, [e for e in errors if e.installed]
+
+
+def attach_all_pods(symlink=False, force=False):
+    """attach_all for the ready pods of the node's Kubernetes runtime, named
+    NAMESPACE_NAME (cri.Pod.entry_name); hostNetwork pods are skipped unless ``force``."""
+    from . import cri
+    runtime = cri.Runtime()
+    try:
+        found = runtime.running()
+    finally:
+        runtime.close()
+    outcomes = []
+    for p in sorted(found, key=lambda p: p.name):
+        if p.network_mode == cri.NODE and not force:
+            outcomes.append(Outcome(p, "skipped", "uses the node's network namespace "
+                                    "(hostNetwork; --force names it)"))
+            continue
+        try:
+            outcomes.append(_attach_named(p, cri.pin, symlink, force))
+        except NetnsError as e:
+            outcomes.append(Outcome(p, "failed", str(e)))
+    return outcomes, []
 
 
 class Pruned:

@@ -94,7 +94,7 @@ def cmd_add(inv):
 
 
 def cmd_attach(inv):
-    if inv.options.get("all_containers"):
+    if inv.options.get("all_containers") or inv.options.get("all_pods"):
         return _attach_all(inv)
     if len(inv.args) < 2:
         return fail("No netns name and PID specified")
@@ -114,8 +114,10 @@ def _attach_all(inv):
     from . import attachments, details
     if inv.args:
         return fail("attach --all-containers takes no NAME: entries are named after containers")
-    outcomes, errors = attachments.attach_all(symlink=inv.options.get("symlink"),
-                                              force=inv.options.get("force_host"))
+    every = attachments.attach_all_pods if inv.options.get("all_pods") else \
+        attachments.attach_all
+    outcomes, errors = every(symlink=inv.options.get("symlink"),
+                             force=inv.options.get("force_host"))
     for e in errors:
         err(f"warning: {e}")
     details.show_outcomes(outcomes, inv)

@@ -123,7 +123,11 @@ VERBS = [
                     prefix=False),
              Option("all_containers", ["--all-containers"],
                     "no NAME: name every running container's namespace after the container "
-                    "(again: only what changed)", prefix=False)]),
+                    "(again: only what changed)", prefix=False),
+             Option("all_pods", ["--all-pods"],
+                    "no NAME: name every ready Kubernetes pod's namespace NAMESPACE_NAME "
+                    "(through the node's CRI runtime; again: only what changed)",
+                    prefix=False)]),
     Verb("prune", "", "remove broken entries only: plain files, dangling symlinks and "
          "symlinks whose PID now holds another namespace (made by attach --symlink)", [
              Option("dry_run", ["--dry-run"], "only say what would be removed",

@@ -214,3 +214,59 @@ def test_runtime_not_there(pods, netns_name):
                      env={"CONTAINER_RUNTIME_ENDPOINT": value})
             assert r.triple() == (1, b"", f"{message}\n".encode()), value
     assert not os.path.lexists(f"{RUN_DIR}/{netns_name}")
+
+
+def _bind_back(private, path, pid):
+    """The pod's cni-… file, hidden by the private tmpfs on /run/netns, bound back there."""
+    inside = f"/run/netns/{os.path.basename(path)}"
+    subprocess.run(["nsenter", "-m", "-t", str(private.holder.pid), "sh", "-c",
+                    f'touch "{inside}" && mount --bind /proc/{pid}/ns/net "{inside}"'],
+                   check=True)
+
+
+def test_all_pods(pods, private):
+    """attach --all-pods names every ready pod NAMESPACE_NAME; again, nothing changes; a
+    re-created pod (new UID, same name) is replaced; hostNetwork pods are skipped."""
+    env = pods.endpoint
+    made = [pods.run(), pods.run(), pods.run(node=True)]
+    long_ns, long_name = f"{NS}-" + "n" * (63 - len(NS) - 1), "p" * 253
+    made.append(pods.run(long_name, namespace=long_ns))
+    for _, _, _, path, pid, _ in made:
+        if path != "-":
+            _bind_back(private, path, pid)
+    r = private("-j", "attach", "--all-pods", env=env)
+    assert r.rc == 0, r
+    got = {o["name"]: o for o in json.loads(r.out)}
+    for ns, name, sid, path, pid, _ in made:
+        o = got[f"{ns}/{name}"]
+        assert o["id"] == sid and len(o["uid"]) == 36
+        if path == "-":
+            assert o["action"] == "skipped" and "hostNetwork" in o["reason"]
+            continue
+        assert o["action"] == "attached", o
+        entry = o.get("entry", f"{ns}_{name}")
+        assert identity(private.path(entry)) == identity(f"/proc/{pid}/ns/net")
+    long = got[f"{long_ns}/{long_name}"]["entry"]
+    assert len(long) == 255 and long.startswith(f"{long_ns}_ppp") and long.count("_") == 2
+    r = private("-j", "attach", "--all-pods", env=env)
+    assert {o["name"]: o["action"] for o in json.loads(r.out)} == {
+        f"{ns}/{name}": "skipped" if path == "-" else "unchanged"
+        for ns, name, _, path, _, _ in made}
+    # re-created: the same NAMESPACE/NAME, a new sandbox and UID
+    ns, name, sid = made[0][:3]
+    pods.remove(sid)
+    _, _, sid2, path, pid, _ = pods.run(name, namespace=ns)
+    _bind_back(private, path, pid)
+    r = private("-j", "attach", "--all-pods", env=env)
+    again = {o["name"]: o for o in json.loads(r.out)}[f"{ns}/{name}"]
+    assert again["action"] == "replaced" and again["id"] == sid2
+    assert identity(private.path(f"{ns}_{name}")) == identity(f"/proc/{pid}/ns/net")
+    r = private("attach", "--all-pods", env=env)
+    assert ["unchanged", f"{ns}_{name}", "pod", sid2[:12]] in [
+        line.split() for line in r.out.decode().splitlines()], r
+
+
+def test_all_pods_without_runtime(private):
+    r = private("attach", "--all-pods", env={"CONTAINER_RUNTIME_ENDPOINT": "/nonexistent"})
+    assert r.triple() == (1, b"", b"pod: cannot connect to the container runtime at "
+                                  b"/nonexistent: No such file or directory\n")
