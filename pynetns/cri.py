@@ -140,6 +140,9 @@ class Runtime:
         except _grpc.GrpcError as e:
             if e.status == 5:  # NOT_FOUND
                 raise NoSuchContainer(f"pod: {printable(e.message)}") from None
+            if e.status == 12:  # UNIMPLEMENTED: a containerd without its CRI plugin
+                raise EngineUnavailable(f"pod: {self.endpoint} is no Kubernetes runtime: "
+                                        f"{printable(str(e))}", installed=False) from None
             raise ContainerError(f"pod: the container runtime at {self.endpoint} failed: "
                                  f"{printable(str(e))}") from None
         except _grpc.ProtocolError as e:
@@ -221,8 +224,48 @@ class Runtime:
         return pod
 
     def running(self):
-        """Every ready pod sandbox."""
-        return [self.inspect(sid) for _, sid in self._ready_ids({})]
+        """Every ready pod sandbox (one gone since the listing is left out)."""
+        found = []
+        for _, sid in self._ready_ids({}):
+            try:
+                found.append(self.inspect(sid))
+            except NoSuchContainer:
+                pass
+        return found
+
+
+def ready_pods():
+    """Every ready pod with a process, of the node's runtime."""
+    runtime = Runtime()
+    try:
+        return [p for p in runtime.running() if p.pid]
+    finally:
+        runtime.close()
+
+
+def verdict(owner, identity, identity_of_pid):
+    """(the pod as JSON, why an entry made from it is stale, or None) for the pod of a
+    record (``owner``) and the entry's namespace ``identity``."""
+    runtime = Runtime()
+    try:
+        try:
+            pod = runtime.inspect(owner["id"])
+        except NoSuchContainer:
+            pod = None
+        if pod is not None and pod.running:
+            if identity_of_pid(pod.pid) == identity:
+                return pod.as_json(), None
+            return pod.as_json(), "its sandbox has another network namespace now"
+        try:
+            now = runtime.find(owner.get("namespace") or "default", owner.get("pod") or "")
+        except NoSuchContainer:
+            now = None
+    finally:
+        runtime.close()
+    seen = pod.as_json() if pod is not None else owner
+    if now is not None and now.id != owner["id"]:
+        return seen, "pod re-created (a new sandbox)"
+    return seen, "pod gone" if pod is None else "pod not ready"
 
 
 def split(spec):

@@ -10,7 +10,7 @@ import shlex
 
 from . import attachments, containers, ns, output, procs, store
 from .attachments import Pruned
-from .errors import ContainerError, NoSuchContainer
+from .errors import ContainerError, EngineUnavailable, NoSuchContainer
 from .output import err, out
 
 
@@ -53,14 +53,29 @@ class _Owners:
             self.by_identity = {}
             for c in sorted(found, key=lambda c: c.shares_with is not None):
                 self.by_identity.setdefault(_identity_of_pid(c.pid), c)
+            for p in self._pods():
+                self.by_identity.setdefault(_identity_of_pid(p.pid), p)
         return self.by_identity.get(identity)
+
+    def _pods(self):
+        """The ready pods of the node's Kubernetes runtime, if it has one (cri.py)."""
+        from . import cri
+        try:
+            return cri.ready_pods()
+        except ContainerError as e:
+            if not isinstance(e, EngineUnavailable) or e.installed:
+                self.warn(e)
+            return []
 
     def recorded(self, owner, identity):
         """(container as JSON, stale reason) for the container an entry was made from."""
         try:
+            if owner.get("engine") == "pod":
+                from . import cri
+                return cri.verdict(owner, identity, _identity_of_pid)
             c = containers.inspect(owner["engine"], owner["id"])
         except NoSuchContainer:
-            return owner, f"{'pod' if owner['engine'] == 'pod' else 'container'} gone"
+            return owner, "container gone"
         except ContainerError as e:  # the engine is down: no verdict
             self.warn(e)
             return owner, None

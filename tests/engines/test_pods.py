@@ -194,6 +194,24 @@ def test_removed_pod(pods, netns_name):
     rows = json.loads(pods("-j", "list", "-d").out)
     row = next(r for r in rows if r["name"] == netns_name)
     assert row["container"]["id"] == sid and row["stale"] == "pod gone"
+    # made again under the same NAMESPACE/NAME: a new sandbox, a new namespace
+    sid2 = pods.run(name, namespace=ns)[2]
+    text = pods("list", "-d").out.decode()
+    line = next(ln for ln in text.splitlines() if ln.startswith(netns_name + " "))
+    assert line.endswith(f"pod:{ns}/{name}  stale: pod re-created (a new sandbox)"), line
+    assert sid2 != sid
+
+
+def test_list_names_the_pod_of_each_cni_entry(pods):
+    """The issue's other goal: `pynetns -d list` says which pod each cni-… entry is."""
+    ns, name, sid, path, pid, _ = pods.run()
+    rows = json.loads(pods("-j", "list", "-d").out)
+    row = next(r for r in rows if r["name"] == os.path.basename(path))
+    assert row["container"]["id"] == sid and row["container"]["name"] == f"{ns}/{name}"
+    assert row["pids"] == [pid] and row["stale"] is None
+    text = pods("-d", "list").out.decode()
+    line = next(ln for ln in text.splitlines() if ln.startswith(os.path.basename(path)))
+    assert line.split()[-2:] == [f"pod:{ns}/{name}", "ok"]
 
 
 def test_runtime_not_there(pods, netns_name):
