@@ -356,8 +356,9 @@ def pin(pod, pid_ns=False, force=False):
 def pid_note(pod):
     """What exec --pid should say about the PID namespace it enters, or None."""
     if pod.pid_mode == 1:  # CONTAINER: shareProcessNamespace is off
-        return (f"{pod} shares no PID namespace between its containers: entering its "
-                "sandbox's, where only the pause process runs")
+        return (f"note: {pod} shares no PID namespace between its containers "
+                "(shareProcessNamespace is off): entering its sandbox's, where only its "
+                "pause process runs")
     return None
 
 

@@ -150,6 +150,10 @@ def test_exec_pid_enters_the_sandbox_pid_namespace(pods):
     r = pods("exec", "--pid", f"pod:{ns}/{name}", "cat", "/proc/1/cmdline")
     assert r.rc == 0, r
     assert r.out.split(b"\0")[0] == b"/pause"
+    # cri.sh makes pods as kubelet does without shareProcessNamespace: PID mode CONTAINER
+    assert r.err.decode() == (f'note: pod "{ns}/{name}" shares no PID namespace between its '
+                              "containers (shareProcessNamespace is off): entering its "
+                              "sandbox's, where only its pause process runs\n")
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         assert f.read().split(b"\0")[0] == b"/pause"
 
