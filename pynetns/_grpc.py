@@ -20,7 +20,7 @@ DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDO
     CONTINUATION = range(10)
 END_STREAM = ACK = 0x1
 END_HEADERS, PADDED, PRIORITY_FLAG = 0x4, 0x8, 0x20
-MAX_FRAME = 1 << 24  # a frame's length field has 24 bits; the server may raise its size
+MAX_FRAME = 1 << 14  # SETTINGS_MAX_FRAME_SIZE: we never announce a larger one
 TABLE_SIZE = 4096  # SETTINGS_HEADER_TABLE_SIZE: we never announce another
 STATUS_NAMES = {0: "OK", 1: "CANCELLED", 2: "UNKNOWN", 3: "INVALID_ARGUMENT",
                 4: "DEADLINE_EXCEEDED", 5: "NOT_FOUND", 6: "ALREADY_EXISTS",
@@ -356,6 +356,7 @@ class Connection:
         self.hpack = Decoder()
         self.next_stream = 1
         self.buffer = bytearray()
+        self.greeted = False  # the server's preface is a SETTINGS frame
         self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
         try:
             self.sock.settimeout(left("connect"))
@@ -398,6 +399,12 @@ class Connection:
         head = self._read(9)
         size = int.from_bytes(head[:3], "big")
         kind, flags = head[3], head[4]
+        if not self.greeted and kind != SETTINGS:
+            raise ProtocolError("not an HTTP/2 server (it did not start with SETTINGS)")
+        self.greeted = True
+        if size > MAX_FRAME:
+            raise ProtocolError(f"HTTP/2: a frame of {size} bytes, above the "
+                                f"{MAX_FRAME} allowed")
         stream = int.from_bytes(head[5:], "big") & 0x7FFFFFFF
         return kind, flags, stream, self._read(size)
 

@@ -132,6 +132,7 @@ class Runtime:
         from . import _grpc
         from .output import printable
         self.deadline = containers.Deadline()
+        connecting = self.connection is None
         try:
             if self.connection is None:
                 self.connection = _grpc.Connection(self.socket, self._left,
@@ -156,8 +157,9 @@ class Runtime:
         except OSError as e:
             self.close()
             reason = e.strerror or str(e) or type(e).__name__
-            raise EngineUnavailable(f"pod: cannot connect to the container runtime at "
-                                    f"{self.endpoint}: {reason}") from None
+            what = "cannot connect to" if connecting else "lost the connection to"
+            raise EngineUnavailable(f"pod: {what} the container runtime at {self.endpoint}: "
+                                    f"{reason}") from None
 
     def close(self):
         if self.connection is not None:
