@@ -10,6 +10,7 @@ pod: paths import this module (and _grpc).
 """
 import json
 import os
+import time
 
 from . import containers
 from .errors import ContainerError, EngineUnavailable, NoSuchContainer, Unsafe
@@ -120,10 +121,11 @@ class Runtime:
 
     name = "pod"
 
-    def __init__(self):
+    def __init__(self, seconds=None):
         self.endpoint, self.socket = endpoint()
         self.connection = None
         self.deadline = None
+        self.seconds = seconds  # a call's time limit; None: containers.Deadline's
 
     def _left(self, what):
         return self.deadline.left(f"pod: {self.endpoint}")
@@ -132,6 +134,9 @@ class Runtime:
         from . import _grpc
         from .output import printable
         self.deadline = containers.Deadline()
+        if self.seconds is not None:
+            self.deadline.seconds = self.seconds
+            self.deadline.end = min(self.deadline.end, time.monotonic() + self.seconds)
         connecting = self.connection is None
         try:
             if self.connection is None:
@@ -166,9 +171,9 @@ class Runtime:
             self.connection.close()
             self.connection = None
 
-    def _ready_ids(self, labels):
-        """The ids of the READY sandboxes with these labels, checked against what the
-        runtime answered about each."""
+    def listed(self, labels):
+        """(namespace, name, id) of the READY sandboxes with these labels, checked
+        against what the runtime answered about each."""
         from ._grpc import ProtocolError, field, string_map
         request = field(1, field(2, b"") + string_map(3, labels))  # state READY is 0
         found = []
@@ -180,7 +185,7 @@ class Runtime:
                 sid = item.str(1)
                 if not containers.valid_id(sid):
                     raise ProtocolError("a sandbox id is not 64 hex digits")
-                found.append((got.get(NS_LABEL, ""), sid))
+                found.append((got.get(NS_LABEL, ""), got.get(NAME_LABEL, ""), sid))
         except ProtocolError as e:
             raise EngineUnavailable(f"pod: malformed answer from {self.endpoint}: {e}") \
                 from None
@@ -204,13 +209,13 @@ class Runtime:
         """The ready pod NAMESPACE/NAME; with no namespace, the one in "default", else
         the only one of that name."""
         labels = {NAME_LABEL: name, NS_LABEL: namespace or "default"}
-        found = self._ready_ids(labels)
+        found = self.listed(labels)
         what = f"{namespace}/{name}" if namespace else name
         if not found and not namespace:
             del labels[NS_LABEL]
-            found = self._ready_ids(labels)
+            found = self.listed(labels)
             if len(found) > 1:
-                spaces = sorted({ns for ns, _ in found})
+                spaces = sorted({ns for ns, _, _ in found})
                 raise ContainerError(f'pod: "{what}" is a pod in namespaces '
                                      + ", ".join(spaces) + ": say "
                                      + " or ".join(f"pod:{ns}/{name}" for ns in spaces))
@@ -219,7 +224,7 @@ class Runtime:
         if len(found) > 1:
             raise ContainerError(f'pod: {len(found)} ready sandboxes for "{what}": the '
                                  "runtime should have one")
-        pod = self.inspect(found[0][1])
+        pod = self.inspect(found[0][2])
         if (pod.pod_name, pod.namespace) != (name, namespace or found[0][0]):
             raise EngineUnavailable(f"pod: the runtime at {self.endpoint} described sandbox "
                                     f"{pod.short_id} as {pod}, not as \"{what}\"")
@@ -228,7 +233,7 @@ class Runtime:
     def running(self):
         """Every ready pod sandbox (one gone since the listing is left out)."""
         found = []
-        for _, sid in self._ready_ids({}):
+        for _, _, sid in self.listed({}):
             try:
                 found.append(self.inspect(sid))
             except NoSuchContainer:

@@ -292,3 +292,16 @@ def test_all_pods_without_runtime(private):
     r = private("attach", "--all-pods", env={"CONTAINER_RUNTIME_ENDPOINT": "/nonexistent"})
     assert r.triple() == (1, b"", b"pod: cannot connect to the container runtime at "
                                   b"/nonexistent: No such file or directory\n")
+
+
+def test_completion_offers_pods(pods):
+    ns, name, sid, _, _, _ = pods.run()
+    want = f"pod:{ns}/{name}\tpod {sid[:12]}"
+    for words in (("2", "attach", "x", "pod:"), ("1", "exec", "pod:"),
+                  ("2", "exec", "--pid", "pod:")):
+        r = pods("__complete", *words)
+        assert r.rc == 0 and want in r.out.decode().splitlines(), (words, r)
+    r = pods("__complete", "2", "attach", "x", "")
+    assert "pod:\ta Kubernetes pod" in r.out.decode().splitlines()
+    r = pods("__complete", "1", "exec", "pod:", env={"CONTAINER_RUNTIME_ENDPOINT": "/none"})
+    assert r.triple() == (0, b"words\n", b"")
