@@ -371,12 +371,6 @@ class Connection:
     def close(self):
         self.sock.close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     def _send(self, data):
         self.sock.settimeout(self.left("send"))
         self.sock.sendall(data)

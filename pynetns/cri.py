@@ -299,14 +299,6 @@ def find(spec, force=False):
     return pod
 
 
-def _in_sandbox_cgroup(cgroups, sid):
-    """Does a line of /proc/PID/cgroup put the process in the sandbox's cgroup: a path
-    component that is the id (cgroupfs: .../k8s.io/ID) or its systemd scope?"""
-    names = {sid, f"cri-containerd-{sid}.scope", f"crio-{sid}.scope", f"crio-{sid}"}
-    return any(not names.isdisjoint(line.split(":", 2)[-1].split("/"))
-               for line in cgroups.splitlines())
-
-
 def _netns_file_identity(pod):
     """(dev, ino) of the nsfs file at the pod's netns path; ContainerError otherwise."""
     from .ns import nsfs_device
@@ -331,33 +323,22 @@ def pin(pod, pid_ns=False, force=False):
                              "container) are not supported")
     if not pod.netns_path and pod.network_mode != NODE:
         raise ContainerError(f"{pod}: the runtime names no network namespace for it")
-    gone = ContainerError(f"{pod}: its process {pod.pid} is gone (the pod stopped or was "
-                          "re-created); try again")
+    return containers.pin_proved(pod, _not_the_sandboxs, "the pod stopped or was "
+                                 "re-created", pid_ns, force)
+
+
+def _not_the_sandboxs(pod, pinned):
+    """Why the pinned process cannot be proved to be the pod sandbox's, or None."""
     try:
-        pinned = containers.Pinned(pod.pid, pid_ns)
-    except (ProcessLookupError, FileNotFoundError):
-        raise gone from None
-    except OSError as e:
-        raise ContainerError(f"{pod}: cannot open the namespaces of its process {pod.pid}: "
-                             f"{e.strerror}", errno=e.errno) from None
-    try:
-        try:
-            mine = _in_sandbox_cgroup(pinned.cgroups(), pod.id)
-        except OSError:
-            mine = False
-        if pod.netns_path and _netns_file_identity(pod) != pinned.identity:
-            mine = False
-        if not pinned.alive():
-            raise gone
-        if not mine:
-            raise ContainerError(f"{pod}: process {pod.pid} is not its sandbox's (not in "
-                                 "its cgroup and network namespace): the pod was re-created "
-                                 "or the runtime's answer is wrong")
-        containers.refuse_host(pinned.identity, str(pod), force=force)
-    except BaseException:
-        pinned.close()
-        raise
-    return pinned
+        # cgroupfs: .../k8s.io/ID; systemd: cri-containerd-ID.scope, crio-ID.scope
+        mine = containers.in_cgroup_of(pinned.cgroups(), pod.id, ("cri-containerd", "crio"))
+    except OSError:
+        mine = False
+    if pod.netns_path and _netns_file_identity(pod) != pinned.identity:
+        mine = False
+    return None if mine else (f"process {pod.pid} is not its sandbox's (not in its cgroup "
+                              "and network namespace): the pod was re-created or the "
+                              "runtime's answer is wrong")
 
 
 def pid_note(pod):

@@ -5,12 +5,13 @@ import os
 import socket
 import struct
 import subprocess
-import threading
 import time
 
 import pytest
 
 from conftest import PYNETNS, RUN_DIR, Result
+
+from .test_engine_docker import FakeDocker
 
 from pynetns._grpc import (DATA, END_HEADERS, END_STREAM, GOAWAY, HEADERS, PING, SETTINGS,
                            Decoder, field, frame, literal, string_map)
@@ -41,30 +42,17 @@ def answer(message):
     return send
 
 
-class FakeCRI:
+class FakeCRI(FakeDocker):
     """Answers each call by ``routes``: method name → a function of (connection, stream)
     that writes the answer's frames; an unknown method gets UNIMPLEMENTED. It greets with
-    SETTINGS, or with the bytes of route "greeting"."""
+    SETTINGS, or with the bytes of route "greeting". (FakeDocker's socket and threads, a
+    connection answered in HTTP/2.)"""
 
-    def __init__(self, directory, routes, number=0):
-        self.routes = routes
-        self.path = f"{directory}/cri{number}.sock"
+    def __init__(self, directory, routes):
         self.pings = []
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.bind(self.path)
-        self.sock.listen(16)
-        self.server = threading.Thread(target=self._serve, daemon=True)
-        self.server.start()
+        super().__init__(directory, routes)
 
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
-
-    def _connection(self, conn):
+    def _answer(self, conn):
         buf, hpack, paths = b"", Decoder(), {}
         try:
             with conn:
@@ -97,11 +85,6 @@ class FakeCRI:
     def env(self):
         return {"CONTAINER_RUNTIME_ENDPOINT": f"unix://{self.path}"}
 
-    def close(self):
-        self.sock.shutdown(socket.SHUT_RDWR)
-        self.server.join(10)
-        self.sock.close()
-
 
 def unimplemented(conn, sid):
     conn.sendall(frame(HEADERS, END_HEADERS | END_STREAM, sid, OK_HEADERS +
@@ -113,7 +96,9 @@ def fake(tmp_path):
     made = []
 
     def make(routes):
-        made.append(FakeCRI(tmp_path, routes, len(made)))
+        directory = tmp_path / str(len(made))  # one socket a fake
+        directory.mkdir()
+        made.append(FakeCRI(directory, routes))
         return made[-1]
 
     yield make
