@@ -8,7 +8,9 @@
 #   ./scripts/cri.sh selftest    RunPodSandbox through CRI, check the pod's netns file, remove the pod
 #   ./scripts/cri.sh down        remove every pod sandbox, stop containerd (by pidfile), clean up what up made
 #   ./scripts/cri.sh env         print CONTAINER_RUNTIME_ENDPOINT=unix://... and a few more KEY=VALUE lines
-#   ./scripts/cri.sh pod-run NS NAME [node]   make a pod sandbox (node: hostNetwork); prints
+#   ./scripts/cri.sh pod-run NS NAME [OPTS]   make a pod sandbox (OPTS, comma-separated: node =
+#                                        hostNetwork, hostpid = hostPID, sharedpid =
+#                                        shareProcessNamespace); prints
 #                                        "ID NETNS-PATH PID IP" (NETNS-PATH is "-" for node pods)
 #   ./scripts/cri.sh pod-rm ID...             StopPodSandbox + RemovePodSandbox
 #   ./scripts/cri.sh pods                     one line a sandbox: ID NS/NAME STATE NETNS-PATH PID IP
@@ -149,7 +151,9 @@ try:
             sys.exit(f"CRI not ready: {last}")
     elif verb == "run":                       # run NS NAME [node]
         ns, name = args[0], args[1]
-        mode = pb.NODE if args[2:] == ["node"] else pb.POD
+        opts = set(args[2].split(",")) if args[2:] else set()
+        mode = pb.NODE if "node" in opts else pb.POD
+        pid_mode = pb.NODE if "hostpid" in opts else pb.POD if "sharedpid" in opts else pb.CONTAINER
         uid = str(uuid.uuid4())
         cfg = pb.PodSandboxConfig(
             metadata=pb.PodSandboxMetadata(name=name, namespace=ns, uid=uid, attempt=0),
@@ -159,7 +163,7 @@ try:
             labels={"io.kubernetes.pod.name": name, "io.kubernetes.pod.namespace": ns,
                     "io.kubernetes.pod.uid": uid},
             linux=pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(
-                namespace_options=pb.NamespaceOption(network=mode, pid=pb.CONTAINER, ipc=pb.POD))))
+                namespace_options=pb.NamespaceOption(network=mode, pid=pid_mode, ipc=pb.POD))))
         sid = stub.RunPodSandbox(pb.RunPodSandboxRequest(config=cfg), timeout=120).pod_sandbox_id
         st, path, pid = netns_pid(sid)
         print(sid, path, pid, st.network.ip or "-")
@@ -488,8 +492,8 @@ case "$ACTION" in
     down) down ;;
     env) printf '%s\n' "CONTAINER_RUNTIME_ENDPOINT=unix://$SOCK" "CONTAINERD_ADDRESS=$SOCK" \
                        "CONTAINERD_NAMESPACE=k8s.io" "PYNETNS_CRI_NODE_NETNS=$NODE_NS" "PYNETNS_CRI_POD_CIDR=$POD_CIDR" ;;
-    pod-run) our_pid >/dev/null || die "not up"; [ $# -ge 2 ] || die "usage: $0 pod-run NS NAME [node]"; cri run "$@" ;;
+    pod-run) our_pid >/dev/null || die "not up"; [ $# -ge 2 ] || die "usage: $0 pod-run NS NAME [node,hostpid,sharedpid]"; cri run "$@" ;;
     pod-rm) our_pid >/dev/null || die "not up"; cri rm "$@" ;;
     pods) our_pid >/dev/null || die "not up"; cri ls ;;
-    *) echo "usage: $0 up|selftest|down|env|pod-run NS NAME [node]|pod-rm ID...|pods" >&2; exit 2 ;;
+    *) echo "usage: $0 up|selftest|down|env|pod-run NS NAME [OPTS]|pod-rm ID...|pods" >&2; exit 2 ;;
 esac

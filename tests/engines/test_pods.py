@@ -44,10 +44,12 @@ class Pods:
         self.endpoint = {"CONTAINER_RUNTIME_ENDPOINT": env["CONTAINER_RUNTIME_ENDPOINT"]}
         self.made = []
 
-    def run(self, name=None, namespace=NS, node=False):
-        """(namespace, name, sandbox id, netns path, pid, ip) of a new ready pod."""
+    def run(self, name=None, namespace=NS, node=False, opts=""):
+        """(namespace, name, sandbox id, netns path, pid, ip) of a new ready pod; ``opts``
+        as cri.sh pod-run takes them (hostpid, sharedpid)."""
         name = name or unique("pod").lower()
-        r = _cri("pod-run", namespace, name, *(["node"] if node else []))
+        opts = ",".join(filter(None, ["node" if node else "", opts]))
+        r = _cri("pod-run", namespace, name, *([opts] if opts else []))
         assert r.returncode == 0, r.stderr
         sid, path, pid, ip = r.stdout.split()
         self.made.append(sid)
@@ -156,6 +158,17 @@ def test_exec_pid_enters_the_sandbox_pid_namespace(pods):
                               "sandbox's, where only its pause process runs\n")
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         assert f.read().split(b"\0")[0] == b"/pause"
+
+
+def test_exec_pid_shared_and_host_pid_namespaces(pods):
+    """shareProcessNamespace: no note; hostPID: the host's PID namespace, refused."""
+    ns, name, *_ = pods.run(opts="sharedpid")
+    r = pods("exec", "--pid", f"pod:{ns}/{name}", "cat", "/proc/1/cmdline")
+    assert (r.rc, r.out.split(b"\0")[0], r.err) == (0, b"/pause", b""), r
+    ns, name, *_ = pods.run(opts="hostpid")
+    r = pods("exec", "--pid", f"pod:{ns}/{name}", "true")
+    assert r.triple() == (255, b"", f'pod:{ns}/{name}: its PID namespace is the host\'s '
+                          "(that of this process); use --force to use it anyway\n".encode())
 
 
 def test_host_network_pod_needs_force(pods, netns_name):
