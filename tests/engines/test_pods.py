@@ -26,14 +26,20 @@ def _cri(*args, timeout=180):
 @pytest.fixture(scope="session")
 def cri_env():
     """KEY=VALUE lines of `cri.sh env`, once cri.sh up has brought containerd up (skip, or
-    fail under CI, when it cannot)."""
+    fail under CI, when it cannot). After the session, no pod of the suite is left (any
+    that is, is removed, and the session fails)."""
     up = _cri("up", timeout=900)
     if up.returncode != 0:
         message = "scripts/cri.sh up failed: " + (up.stderr.strip().splitlines() or ["?"])[-1]
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    return dict(line.split("=", 1) for line in _cri("env").stdout.split())
+    yield dict(line.split("=", 1) for line in _cri("env").stdout.split())
+    left = [line.split() for line in _cri("pods").stdout.splitlines()]
+    left = [(sid, pod) for sid, pod, *_ in left if pod.startswith(NS)]
+    for sid, _ in left:
+        _cri("pod-rm", sid)
+    assert not left, f"tests left pods: {left}"
 
 
 class Pods:
@@ -318,3 +324,18 @@ def test_completion_offers_pods(pods):
     assert "pod:\ta Kubernetes pod" in r.out.decode().splitlines()
     r = pods("__complete", "1", "exec", "pod:", env={"CONTAINER_RUNTIME_ENDPOINT": "/none"})
     assert r.triple() == (0, b"words\n", b"")
+
+
+def test_exec_pod_imports_nothing_heavy(pods):
+    """The CRI client is pynetns's own: exec pod: loads no gRPC, HTTP/2, TLS or click."""
+    import sys
+    ns, name, *_ = pods.run()
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "pynetns", "exec",
+                        f"pod:{ns}/{name}", "true"], capture_output=True, timeout=30,
+                       env=dict(os.environ, **pods.endpoint))
+    assert r.returncode == 0, r.stderr[-300:]
+    names = {line.rsplit("|", 1)[1].strip().split(".")[0]
+             for line in r.stderr.decode().splitlines()[1:] if line.startswith("import time:")}
+    assert "pynetns" in names
+    assert not names & {"click", "pyroute2", "grpc", "h2", "hpack", "google", "ssl", "http",
+                        "asyncio", "hashlib"}, names
