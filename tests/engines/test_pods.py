@@ -130,6 +130,23 @@ def test_exec_in_the_pod(pods):
     assert r.rc == 0 and len(r.out.strip()) == 17, r
 
 
+def test_exec_pod_in_a_batch_and_with_netns(pods):
+    """pod: wherever exec takes a name: a -batch line, the -netns global option."""
+    ns, name, _, path, _, _ = pods.run()
+    ino = f"{identity(path)[1]}\n".encode()
+    with tempfile.NamedTemporaryFile("w", prefix="pynetns-test-", suffix=".batch") as f:
+        f.write(f"exec pod:{ns}/{name} stat -L -c %i /proc/self/ns/net\n"
+                "exec pod:nosuch/pod true\n")
+        f.flush()
+        r = pods("-batch", f.name)
+    assert (r.rc, r.out) == (1, ino), r
+    assert r.err.decode() == (f'pod: no ready pod "nosuch/pod" at '
+                              f'{pods.endpoint["CONTAINER_RUNTIME_ENDPOINT"]}\n'
+                              f"Command failed {f.name}:2\n")
+    r = pods("-netns", f"pod:{ns}/{name}", "list")
+    assert r.rc == 0, r
+
+
 def test_exec_tcpdump_sees_traffic_from_the_node(pods):
     """The issue's goal: tcpdump in a pod's namespace with the node's tool."""
     ns, name, _, _, _, ip = pods.run()
@@ -191,6 +208,9 @@ def test_host_network_pod_needs_force(pods, netns_name):
     assert pods("attach", "--force", netns_name, f"pod:{ns}/{name}").rc == 0
     node = identity(pods.env["PYNETNS_CRI_NODE_NETNS"])
     assert identity(f"{RUN_DIR}/{netns_name}") == identity(f"/proc/{pid}/ns/net") == node
+    r = pods("exec", "--force", f"pod:{ns}/{name}", "stat", "-L", "-c", "%i",
+             "/proc/self/ns/net")
+    assert r.triple() == (0, f"{node[1]}\n".encode(), b"")
 
 
 def test_unknown_pod_and_bad_specs(pods, netns_name):
