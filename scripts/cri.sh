@@ -14,8 +14,8 @@
 #                                        "ID NETNS-PATH PID IP" (NETNS-PATH is "-" for node pods)
 #   ./scripts/cri.sh pod-rm ID...             StopPodSandbox + RemovePodSandbox
 #   ./scripts/cri.sh pods                     one line a sandbox: ID NS/NAME STATE NETNS-PATH PID IP
-# `up` twice is safe; so is `down` twice. `down` keeps the apt packages and $CRI_CACHE (the venv and
-# the pause image tarball); `PURGE=1 ./scripts/cri.sh down` removes $CRI_CACHE too.
+# `up` twice is safe; so is `down` twice. `down` keeps the apt packages and $CRI_CACHE (the pause
+# image tarball); `PURGE=1 ./scripts/cri.sh down` removes $CRI_CACHE too.
 #
 # Environment: CRI_RUN (default /run/pynetns-cri: socket, state, node netns, pidfile, config, log),
 #              CRI_ROOT (default /var/lib/pynetns-cri: containerd's root, images and snapshots),
@@ -72,8 +72,8 @@
 #     private mount namespace hides them: create the pod first, then (in the private namespace, after
 #     the tmpfs) bind the pod's netns back (`mount --bind /proc/PID/ns/net /run/netns/cni-…`, or a
 #     bind of the file made before the tmpfs).
-#   - No crictl: the CRI calls go through the PyPI package container-runtime-interface-api (generated
-#     CRI v1 bindings + grpcio) in a venv under $CRI_CACHE. Debian's python3 needs python3-venv.
+#   - No crictl: the CRI calls go through pynetns's own gRPC client (pynetns/_grpc.py, stdlib only)
+#     from this checkout, run by Debian's python3: no PyPI, no venv.
 #   - dpkg may start a freshly installed daemon with its default configuration: a temporary
 #     /usr/sbin/policy-rc.d (exit 101) stops that during the install, as in ci-engines.sh.
 #   - A hostNetwork pod (NamespaceOption.network NODE) must have an empty hostname: runc refuses
@@ -97,8 +97,8 @@ MARKS=$CRI_RUN/created          # what up found absent, so down removes only tha
 IMAGE=localhost/pynetns-cri-pause:1
 NET_NAME=pynetns-cri
 BRIDGE=pncri0
-VENV=$CRI_CACHE/venv
-CRI_PY_REQ=container-runtime-interface-api==2.0.1
+SRC=$(cd "$(dirname "$0")/.." && pwd)  # this checkout: the CRI client is pynetns's own
+PY=/usr/bin/python3
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 export CONTAINER_RUNTIME_ENDPOINT=unix://$SOCK
 
@@ -112,25 +112,39 @@ timed() {  # timed LABEL CMD... : run CMD and log how long it took
 }
 ctrc() { ctr --address "$SOCK" -n k8s.io "$@"; }
 
-# --- the CRI client: container-runtime-interface-api's generated v1 bindings over grpcio ---------
+# --- the CRI client: pynetns's own (pynetns/_grpc.py), from this checkout, on Debian's python3 --
 cri() {
-    "$VENV/bin/python" - "$@" <<'PY'
+    PYTHONPATH=$SRC "$PY" - "$@" <<'PY'
 import json, os, sys, time, uuid
-import grpc
-from cri_api.v1 import api_pb2 as pb, api_pb2_grpc as rpc
+os.environ["PYNETNS_ENGINE_TIMEOUT"] = "120"  # a call's deadline: RunPodSandbox may be slow
+from pynetns import cri as api
+from pynetns._grpc import field, string_map
+from pynetns.errors import ContainerError
 
-stub = rpc.RuntimeServiceStub(grpc.insecure_channel(os.environ["CONTAINER_RUNTIME_ENDPOINT"]))
+# CRI v1 (kubernetes/cri-api api.proto): the few fields used here, by number
+READY, NOTREADY = 0, 1          # PodSandboxState
+POD, CONTAINER, NODE = 0, 1, 2  # NamespaceMode
+STATES = {READY: "SANDBOX_READY", NOTREADY: "SANDBOX_NOTREADY"}
+MODES = {POD: "POD", CONTAINER: "CONTAINER", NODE: "NODE"}
+runtime = api.Runtime()
+
+def call(method, request=b""):
+    return runtime.call(method, request)
 
 def netns_pid(sid):
-    r = stub.PodSandboxStatus(pb.PodSandboxStatusRequest(pod_sandbox_id=sid, verbose=True), timeout=10)
-    info = json.loads(r.info.get("info", "{}"))
-    path = next((n.get("path") for n in info.get("runtimeSpec", {}).get("linux", {}).get("namespaces", [])
-                 if n.get("type") == "network"), None)
-    return r.status, path or "-", info.get("pid") or 0
+    """(status message, netns path or "-", pid) of sandbox sid."""
+    answer = call("PodSandboxStatus", field(1, sid) + field(2, True))
+    info = json.loads(answer.string_map(2).get("info") or "{}")
+    path = next((n.get("path") for n in (info.get("runtimeSpec") or {}).get("linux", {})
+                 .get("namespaces", []) if n.get("type") == "network"), None)
+    return answer.message(1), path or "-", info.get("pid") or 0
 
 def remove(sid):
-    stub.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=sid), timeout=60)
-    stub.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=sid), timeout=60)
+    call("StopPodSandbox", field(1, sid))
+    call("RemovePodSandbox", field(1, sid))
+
+def listing(flt=b""):
+    return call("ListPodSandbox", field(1, flt) if flt else b"").messages(1)
 
 verb, args = sys.argv[1], sys.argv[2:]
 try:
@@ -138,69 +152,71 @@ try:
         deadline, last = time.time() + float(args[0]), "no answer"
         while time.time() < deadline:
             try:
-                v = stub.Version(pb.VersionRequest(version="v1"), timeout=2)
-                conds = {c.type: c for c in stub.Status(pb.StatusRequest(), timeout=2).status.conditions}
-                if all(conds.get(t) and conds[t].status for t in ("RuntimeReady", "NetworkReady")):
-                    print(v.runtime_name, v.runtime_version, "CRI", v.runtime_api_version)
+                runtime.seconds = 2
+                v = call("Version", field(1, "v1"))
+                conds = {c.str(1): c for c in call("Status").message(1).messages(1)}
+                if all(conds.get(t) and conds[t].int(2) for t in ("RuntimeReady", "NetworkReady")):
+                    print(v.str(2), v.str(3), "CRI", v.str(4))
                     break
-                last = "; ".join(f"{t}={c.status} {c.message}" for t, c in conds.items())
-            except grpc.RpcError as e:
-                last = f"{e.code().name}: {e.details()}"
+                last = "; ".join(f"{t}={bool(c.int(2))} {c.str(4)}" for t, c in conds.items())
+            except ContainerError as e:
+                last = str(e)
+            runtime.close()
             time.sleep(0.2)
         else:
             sys.exit(f"CRI not ready: {last}")
-    elif verb == "run":                       # run NS NAME [node]
+    elif verb == "run":                       # run NS NAME [node,hostpid,sharedpid]
         ns, name = args[0], args[1]
         opts = set(args[2].split(",")) if args[2:] else set()
-        mode = pb.NODE if "node" in opts else pb.POD
-        pid_mode = pb.NODE if "hostpid" in opts else pb.POD if "sharedpid" in opts else pb.CONTAINER
+        mode = NODE if "node" in opts else POD
+        pid_mode = NODE if "hostpid" in opts else POD if "sharedpid" in opts else CONTAINER
         uid = str(uuid.uuid4())
-        cfg = pb.PodSandboxConfig(
-            metadata=pb.PodSandboxMetadata(name=name, namespace=ns, uid=uid, attempt=0),
-            # no hostname for hostNetwork: runc refuses to set one in the host's UTS namespace
-            hostname=name[:63] if mode == pb.POD else "",
-            # the labels kubelet puts on every sandbox: what a pod:NS/NAME lookup selects on
-            labels={"io.kubernetes.pod.name": name, "io.kubernetes.pod.namespace": ns,
-                    "io.kubernetes.pod.uid": uid},
-            linux=pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(
-                namespace_options=pb.NamespaceOption(network=mode, pid=pid_mode, ipc=pb.POD))))
-        sid = stub.RunPodSandbox(pb.RunPodSandboxRequest(config=cfg), timeout=120).pod_sandbox_id
+        # the labels kubelet puts on every sandbox: what a pod:NS/NAME lookup selects on
+        labels = {"io.kubernetes.pod.name": name, "io.kubernetes.pod.namespace": ns,
+                  "io.kubernetes.pod.uid": uid}
+        options = b"".join(field(n, v) for n, v in ((1, mode), (2, pid_mode)) if v)
+        config = (field(1, field(1, name) + field(2, uid) + field(3, ns)) +
+                  # no hostname for hostNetwork: runc refuses to set one in the host's UTS
+                  (field(2, name[:63]) if mode == POD else b"") +
+                  string_map(6, labels) + field(8, field(2, field(1, options))))
+        sid = call("RunPodSandbox", field(1, config)).str(1)
         st, path, pid = netns_pid(sid)
-        print(sid, path, pid, st.network.ip or "-")
+        print(sid, path, pid, st.message(5).str(1) or "-")
     elif verb == "find":                      # find NS NAME: the READY sandbox ids with those labels
-        flt = pb.PodSandboxFilter(state=pb.PodSandboxStateValue(state=pb.SANDBOX_READY),
-                                  label_selector={"io.kubernetes.pod.namespace": args[0],
-                                                  "io.kubernetes.pod.name": args[1]})
-        for p in stub.ListPodSandbox(pb.ListPodSandboxRequest(filter=flt), timeout=10).items:
-            print(p.id)
+        flt = field(2, b"") + string_map(3, {"io.kubernetes.pod.namespace": args[0],
+                                             "io.kubernetes.pod.name": args[1]})
+        for p in listing(flt):
+            print(p.str(1))
     elif verb == "status":                    # status ID: netns path, pid, network mode
         st, path, pid = netns_pid(args[0])
-        print(path, pid, pb.NamespaceMode.Name(st.linux.namespaces.options.network), st.network.ip or "-")
+        mode = st.message(6).message(1).message(2).int(1)
+        print(path, pid, MODES.get(mode, mode), st.message(5).str(1) or "-")
     elif verb == "ls":
-        for p in stub.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=10).items:
-            st, path, pid = netns_pid(p.id)
-            print(p.id, f"{p.metadata.namespace}/{p.metadata.name}", pb.PodSandboxState.Name(p.state),
-                  path, pid, st.network.ip or "-")
+        for p in listing():
+            st, path, pid = netns_pid(p.str(1))
+            meta = p.message(2)
+            print(p.str(1), f"{meta.str(3)}/{meta.str(1)}", STATES.get(p.int(3), p.int(3)),
+                  path, pid, st.message(5).str(1) or "-")
     elif verb == "rm":
         for sid in args:
             remove(sid)
     elif verb == "rm-all":                    # prints the netns paths the removed pods had
-        for p in stub.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=10).items:
+        for p in listing():
             try:
-                print(netns_pid(p.id)[1])
-            except grpc.RpcError:
+                print(netns_pid(p.str(1))[1])
+            except ContainerError:
                 pass
-            remove(p.id)
+            remove(p.str(1))
     else:
         sys.exit(f"unknown cri verb {verb}")
-except grpc.RpcError as e:
-    sys.exit(f"CRI {verb}: {e.code().name}: {e.details()}")
+except (ContainerError, ValueError) as e:
+    sys.exit(f"CRI {verb}: {e}")
 PY
 }
 
 # --- up ------------------------------------------------------------------------------------------
 install_pkgs() {
-    local want=(containerd runc containernetworking-plugins catatonit iproute2 util-linux python3 python3-venv)
+    local want=(containerd runc containernetworking-plugins catatonit iproute2 util-linux python3)
     local missing=() p made_policy=0
     for p in "${want[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -214,15 +230,6 @@ install_pkgs() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
     return 0
-}
-
-make_venv() {
-    [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.req" 2>/dev/null)" = "$CRI_PY_REQ" ] && return 0
-    rm -rf "$VENV"; mkdir -p "$CRI_CACHE"
-    local py=/usr/bin/python3; [ -x "$py" ] || py=$(command -v python3)
-    "$py" -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check "$CRI_PY_REQ"
-    echo "$CRI_PY_REQ" > "$VENV/.req"
 }
 
 go_arch() {
@@ -360,7 +367,6 @@ up() {
     local d   # pod cgroups: <hierarchy>/k8s.io/<id>, on cgroup v2 and on every v1 hierarchy
     [ -f /sys/fs/cgroup/cgroup.controllers ] && mark_absent /sys/fs/cgroup/k8s.io
     for d in /sys/fs/cgroup/*/; do [ -f "$d/cgroup.procs" ] && mark_absent "${d}k8s.io"; done
-    timed "venv with $CRI_PY_REQ" make_venv
     timed "pause image tarball" build_pause
     write_config
     timed "node netns" node_netns
@@ -435,7 +441,7 @@ unmount_under() {  # unmount every mount point under $1, deepest first
 down() {
     exec 9<"$0"; flock 9
     local pid shims s p netns=() results=() ids=() f
-    if pid=$(our_pid) && [ -x "$VENV/bin/python" ]; then
+    if pid=$(our_pid); then
         mapfile -t netns < <(cri rm-all 2>>"$LOG" || log "could not remove every sandbox through CRI")
         [ ${#netns[@]} -gt 0 ] && log "removed ${#netns[@]} pod sandbox(es) through CRI"
     fi
@@ -452,7 +458,7 @@ down() {
     shopt -s nullglob
     results=(/var/lib/cni/results/"$NET_NAME"-*-eth0)
     for f in "${results[@]}"; do
-        mapfile -t -O "${#netns[@]}" netns < <("$VENV/bin/python" -c 'import json,sys
+        mapfile -t -O "${#netns[@]}" netns < <("$PY" -c 'import json,sys
 r = json.load(open(sys.argv[1])).get("result", {})
 print("\n".join(i["sandbox"] for i in r.get("interfaces", []) if i.get("sandbox")))' "$f" 2>/dev/null || true)
         s=${f#/var/lib/cni/results/"$NET_NAME"-}; s=${s%-eth0}; ids+=("$s")
