@@ -171,16 +171,18 @@ class Runtime:
             self.connection.close()
             self.connection = None
 
-    def listed(self, labels):
-        """(namespace, name, id) of the READY sandboxes with these labels, checked
-        against what the runtime answered about each."""
+    def listed(self, labels, ready=True):
+        """(namespace, name, id) of the sandboxes with these labels (READY ones only, or
+        all), checked against what the runtime answered about each."""
         from ._grpc import ProtocolError, field, string_map
-        request = field(1, field(2, b"") + string_map(3, labels))  # state READY is 0
+        state = field(2, b"") if ready else b""  # state READY is 0: present, empty
+        request = field(1, state + string_map(3, labels))
         found = []
         try:
             for item in self.call("ListPodSandbox", request).messages(1):
                 got = item.string_map(5)
-                if item.int(3) != 0 or any(got.get(k) != v for k, v in labels.items()):
+                if (ready and item.int(3) != 0) or \
+                        any(got.get(k) != v for k, v in labels.items()):
                     raise ProtocolError("it listed a sandbox the filter does not select")
                 sid = item.str(1)
                 if not containers.valid_id(sid):
@@ -230,10 +232,11 @@ class Runtime:
                                     f"{pod.short_id} as {pod}, not as \"{what}\"")
         return pod
 
-    def running(self):
-        """Every ready pod sandbox (one gone since the listing is left out)."""
+    def running(self, ready=True):
+        """Every ready pod sandbox, or every one (one gone since the listing is left
+        out)."""
         found = []
-        for _, _, sid in self.listed({}):
+        for _, _, sid in self.listed({}, ready):
             try:
                 found.append(self.inspect(sid))
             except NoSuchContainer:
@@ -241,11 +244,11 @@ class Runtime:
         return found
 
 
-def ready_pods():
-    """Every ready pod with a process, of the node's runtime."""
+def sandboxes():
+    """Every pod sandbox of the node's runtime, ready or not."""
     runtime = Runtime()
     try:
-        return [p for p in runtime.running() if p.pid]
+        return runtime.running(ready=False)
     finally:
         runtime.close()
 

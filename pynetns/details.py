@@ -6,6 +6,7 @@ it has gone stale, why. The owner is the container the entry was attached from (
 or else a running container in that namespace. prune's report names what it removed and
 what it keeps (broken entries it may not remove, stale ones), and why.
 """
+import os
 import shlex
 
 from . import attachments, containers, ns, output, procs, store
@@ -35,6 +36,7 @@ class _Owners:
 
     def __init__(self):
         self.by_identity = None
+        self.by_file = {}  # cni-... → the pod sandbox, not ready, that names it
         self.warned = set()
 
     def warn(self, error):
@@ -54,14 +56,21 @@ class _Owners:
             for c in sorted(found, key=lambda c: c.shares_with is not None):
                 self.by_identity.setdefault(_identity_of_pid(c.pid), c)
             for p in self._pods():
-                self.by_identity.setdefault(_identity_of_pid(p.pid), p)
+                if p.running:
+                    self.by_identity.setdefault(_identity_of_pid(p.pid), p)
+                elif os.path.dirname(p.netns_path) in ("/run/netns", "/var/run/netns"):
+                    self.by_file[os.path.basename(p.netns_path)] = p
         return self.by_identity.get(identity)
 
+    def sandbox_of(self, name):
+        """The pod sandbox, not ready, whose namespace file is the entry ``name``."""
+        return self.by_file.get(name) if self.by_identity is not None else None
+
     def _pods(self):
-        """The ready pods of the node's Kubernetes runtime, if it has one (cri.py)."""
+        """The pod sandboxes of the node's Kubernetes runtime, if it has one (cri.py)."""
         from . import cri
         try:
-            return cri.ready_pods()
+            return cri.sandboxes()
         except ContainerError as e:
             if not isinstance(e, EngineUnavailable) or e.installed:
                 self.warn(e)
@@ -98,6 +107,8 @@ def _stale(e, records, owners):
     if not owner:
         running = owners.running(identity)
         owner = running.as_json() if running else None
+        if not owner and (pod := owners.sandbox_of(e.name)):
+            return pod.as_json(), "pod not ready (its sandbox process is gone)"
     return owner, stale
 
 

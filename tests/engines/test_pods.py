@@ -333,6 +333,21 @@ def test_all_pods_without_runtime(private):
                                   b"/nonexistent: No such file or directory\n")
 
 
+def test_list_marks_the_cni_entry_of_a_dead_sandbox(pods):
+    """The pause process killed: the sandbox is not ready, its cni-… file is still there
+    (until kubelet stops the pod), and list -d names the pod and says so."""
+    ns, name, sid, path, pid, _ = pods.run()
+    os.kill(pid, 9)
+    for _ in range(100):
+        if f"{sid} {ns}/{name} SANDBOX_NOTREADY" in _cri("pods").stdout:
+            break
+        time.sleep(0.05)
+    rows = json.loads(pods("-j", "list", "-d").out)
+    row = next(r for r in rows if r["name"] == os.path.basename(path))
+    assert (row["container"]["id"], row["pids"]) == (sid, [])
+    assert row["stale"] == "pod not ready (its sandbox process is gone)"
+
+
 def test_completion_offers_pods(pods):
     ns, name, sid, _, _, _ = pods.run()
     want = f"pod:{ns}/{name}\tpod {sid[:12]}"
