@@ -2,6 +2,7 @@
 exec, exec --pid, hostNetwork pods, unknown pods, a runtime that is not there, list -d."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -125,9 +126,27 @@ def test_exec_in_the_pod(pods):
     r = pods("exec", f"pod:{ns}/{name}", "ip", "-o", "-4", "addr", "show", "dev", "eth0")
     assert r.rc == 0, r
     assert f" inet {ip}/24 ".encode() in r.out
-    # as exec NAME: a private /sys of the pod's namespace (eth0 is in it, not the host's)
-    r = pods("exec", f"pod:{ns}/{name}", "cat", "/sys/class/net/eth0/address")
-    assert r.rc == 0 and len(r.out.strip()) == 17, r
+    # as exec NAME: a /sys of the pod's namespace, in a mount namespace of its own
+    r = pods("exec", f"pod:{ns}/{name}", "ls", "/sys/class/net")
+    assert r.triple() == (0, b"eth0\nlo\n", b""), r
+    r = pods("exec", f"pod:{ns}/{name}", "readlink", "/proc/self/ns/mnt")
+    assert r.rc == 0 and r.out.strip() != os.readlink("/proc/self/ns/mnt").encode()
+    # and the files of /etc/netns/NAMESPACE_NAME, the name attach --all-pods gives it
+    etc = f"/etc/netns/{ns}_{name}"
+    made_top = not os.path.exists("/etc/netns")
+    os.makedirs(etc)
+    try:
+        with open(f"{etc}/resolv.conf", "w") as f:
+            f.write("nameserver 192.0.2.53\n")
+        r = pods("exec", f"pod:{ns}/{name}", "cat", "/etc/resolv.conf")
+        assert r.triple() == (0, b"nameserver 192.0.2.53\n", b"")
+    finally:
+        shutil.rmtree(etc)
+        if made_top:
+            try:
+                os.rmdir("/etc/netns")
+            except OSError:
+                pass  # another test's files are in it now
 
 
 def test_exec_pod_in_a_batch_and_with_netns(pods):
