@@ -112,10 +112,10 @@ def cmd_attach(inv):
 
 def _attach_all(inv):
     from . import attachments, details
+    kind = "pods" if inv.options.get("all_pods") else "containers"
     if inv.args:
-        return fail("attach --all-containers takes no NAME: entries are named after containers")
-    every = attachments.attach_all_pods if inv.options.get("all_pods") else \
-        attachments.attach_all
+        return fail(f"attach --all-{kind} takes no NAME: entries are named after {kind}")
+    every = attachments.attach_all_pods if kind == "pods" else attachments.attach_all
     outcomes, errors = every(symlink=inv.options.get("symlink"),
                              force=inv.options.get("force_host"))
     for e in errors:

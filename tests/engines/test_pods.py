@@ -347,6 +347,9 @@ def test_all_pods(pods, private):
 
 
 def test_all_pods_without_runtime(private):
+    r = private("attach", "--all-pods", "x")
+    assert r.triple() == (1, b"", b"attach --all-pods takes no NAME: entries are named after "
+                                  b"pods\n")
     r = private("attach", "--all-pods", env={"CONTAINER_RUNTIME_ENDPOINT": "/nonexistent"})
     assert r.triple() == (1, b"", b"pod: cannot connect to the container runtime at "
                                   b"/nonexistent: No such file or directory\n")
