@@ -164,8 +164,8 @@ def _attach_path(name, path, symlink):
 def attach(name: str, source: str | int | os.PathLike[str], *, symlink: bool = False,
            force: bool = False) -> Attached:
     """Name a network namespace (pynetns.attach). ``source`` is a PID, a namespace file path
-    (with a '/'), 'docker:C', 'podman:C', or a bare container name or ID that one engine
-    knows. ``symlink`` makes a symlink instead of a bind mount; ``force`` allows the host's
+    (with a '/'), 'docker:C', 'podman:C', 'pod:NS/NAME' (a Kubernetes pod, see cri.py), or a bare
+    container name or ID that one engine knows. ``symlink`` makes a symlink instead of a bind mount; ``force`` allows the host's
     namespace and a container that shares it.
 
     A PID alone takes `ip netns attach NAME PID`'s own path (store.attach), with ip's
@@ -188,6 +188,12 @@ def attach(name: str, source: str | int | os.PathLike[str], *, symlink: bool = F
         with pinned:
             _attach_pinned(name, pinned, symlink)
         return Attached(name, symlink)
+    if source.startswith("pod:"):
+        from . import cri
+        pod = cri.find(source, force)
+        with cri.pin(pod, force=force) as pinned:
+            _attach_pinned(name, pinned, symlink, pod)
+        return Attached(name, symlink, pod)
     if "/" in source:
         return _attach_path(name, source, symlink)
     try:
@@ -203,8 +209,8 @@ def attach(name: str, source: str | int | os.PathLike[str], *, symlink: bool = F
 
 
 class Outcome:
-    """One container of attach --all-containers: action is attached, replaced, unchanged,
-    skipped (by design) or failed."""
+    """One container (or pod) of attach --all-containers (--all-pods): action is attached,
+    replaced, unchanged, skipped (by design) or failed."""
 
     __slots__ = ("container", "action", "reason")
 
@@ -216,10 +222,13 @@ class Outcome:
 
     @property
     def name(self) -> str:
-        return self.container.name
+        """The entry's name: the container's, or the pod's NAMESPACE_NAME."""
+        return getattr(self.container, "entry_name", self.container.name)
 
     def as_json(self) -> dict[str, Any]:
         item = {**self.container.as_json(), "action": self.action}
+        if self.name != self.container.name:
+            item["entry"] = self.name
         if self.reason:
             item["reason"] = self.reason
         return item
@@ -239,10 +248,16 @@ def _attach_one(c, by_id, symlink, force):
                        + (str(owner) if owner else f"container {c.shares_with[:12]}"))
     if c.network_mode == "host" and not force:
         return Outcome(c, "skipped", "runs with --network host (--force names it)")
-    name = c.name
+    return _attach_named(c, containers.pin, symlink, force)
+
+
+def _attach_named(c, pin, symlink, force):
+    """Name the namespace of container or pod ``c`` (pinned by ``pin``) after it: a new
+    entry, the same one unchanged, or the one made from it before renewed."""
+    name = Outcome(c, None).name
     if not store.is_valid_name(name):
         return Outcome(c, "failed", f'"{name}" is not a valid netns name')
-    with containers.pin(c, force=force) as pinned:
+    with pin(c, force=force) as pinned:
         try:
             existing = ns.check(store.path_of(name))
         except FileNotFoundError:
@@ -277,6 +292,28 @@ def attach_all(symlink: bool = False, force: bool = False
         except NetnsError as e:
             outcomes.append(Outcome(c, "failed", str(e)))
     return outcomes, [e for e in errors if e.installed]
+
+
+def attach_all_pods(symlink=False, force=False):
+    """attach_all for the ready pods of the node's Kubernetes runtime, named
+    NAMESPACE_NAME (cri.Pod.entry_name); hostNetwork pods are skipped unless ``force``."""
+    from . import cri
+    runtime = cri.Runtime()
+    try:
+        found = runtime.running()
+    finally:
+        runtime.close()
+    outcomes = []
+    for p in sorted(found, key=lambda p: p.name):
+        if p.network_mode == cri.NODE and not force:
+            outcomes.append(Outcome(p, "skipped", "uses the node's network namespace "
+                                    "(hostNetwork; --force names it)"))
+            continue
+        try:
+            outcomes.append(_attach_named(p, cri.pin, symlink, force))
+        except NetnsError as e:
+            outcomes.append(Outcome(p, "failed", str(e)))
+    return outcomes, []
 
 
 class Pruned:

@@ -119,7 +119,7 @@ def _entry_name(inv, name):
 
 
 def cmd_attach(inv):
-    if inv.options.get("all_containers"):
+    if inv.options.get("all_containers") or inv.options.get("all_pods"):
         return _attach_all(inv)
     if len(inv.args) < 2:
         return fail("No netns name and PID specified")
@@ -139,10 +139,12 @@ def cmd_attach(inv):
 
 def _attach_all(inv):
     from . import attachments, details
+    kind = "pods" if inv.options.get("all_pods") else "containers"
     if inv.args:
-        return fail("attach --all-containers takes no NAME: entries are named after containers")
-    outcomes, errors = attachments.attach_all(symlink=inv.options.get("symlink"),
-                                              force=inv.options.get("force_host"))
+        return fail(f"attach --all-{kind} takes no NAME: entries are named after {kind}")
+    every = attachments.attach_all_pods if kind == "pods" else attachments.attach_all
+    outcomes, errors = every(symlink=inv.options.get("symlink"),
+                             force=inv.options.get("force_host"))
     for e in errors:
         err(f"warning: {e}")
     details.show_outcomes(outcomes, inv)
@@ -373,7 +375,7 @@ def cmd_exec(inv, batch=False):
     from . import execns
     output.flush()
     try:
-        execns.switch(name, err)
+        execns.switch(name, err, force=inv.options.get("force_host"))
     except NetnsError as e:
         fatal(str(e), EXEC_SETUP_EXIT_CODE)
     try:
@@ -421,7 +423,7 @@ def resolve(settings, words):
         return grammar.Invocation(settings, grammar.VERB_BY_NAME["list"])
     # which's TARGET is no netns name: its own parse judges it.
     if (not settings.get("all") and len(words) > 1 and words[0] != "which"
-            and not store.is_valid_name(words[1])):
+            and not store.is_valid_name(words[1]) and not words[1].startswith("pod:")):
         fatal(f'Invalid netns name "{words[1]}"')
     verb = grammar.match_verb(words[0])
     if verb is None:

@@ -186,8 +186,28 @@ def _container_answer(engine):
                             for name, cid in containers(engine)])
 
 
+def pods():
+    """(pod:NAMESPACE/NAME, sandbox ID) of the node's ready Kubernetes pods, asked within
+    ENGINE_TIMEOUT; [] when no runtime answers."""
+    from .errors import ContainerError
+    try:
+        from . import cri
+        runtime = cri.Runtime(seconds=ENGINE_TIMEOUT)
+        try:
+            found = runtime.listed({})
+        finally:
+            runtime.close()
+    except ContainerError:
+        return []
+    return sorted((f"pod:{ns}/{name}", f"pod {sid[:12]}") for ns, name, sid in found
+                  if _listable(ns + name))
+
+
 def _name_or_container(cur):
-    """exec --pid's target: a name, docker:CONTAINER or podman:CONTAINER."""
+    """exec's target: a name or pod:NAMESPACE/NAME; with --pid docker:CONTAINER or
+    podman:CONTAINER too."""
+    if cur.startswith("pod:"):
+        return Answer("words", pods())
     engine = _engine_prefix(cur)
     return _container_answer(engine) if engine else _words(names())
 
@@ -197,9 +217,12 @@ def _process(cur):
     engine = _engine_prefix(cur)
     if engine:
         return _container_answer(engine)
+    if cur.startswith("pod:"):
+        return Answer("words", pods())
     if cur.startswith(("/", ".")):
         return Answer("files")
-    return Answer("words", pids(cur) + [(f"{e}:", f"a {e} container") for e in ENGINES])
+    return Answer("words", pids(cur) + [(f"{e}:", f"a {e} container") for e in ENGINES]
+                  + [("pod:", "a Kubernetes pod")])
 
 
 # What an option's value is, by its metavar in grammar.py.
@@ -220,7 +243,8 @@ def _arguments(verb, position, cur, seen):
             return Answer("command", offset=0)
         if position > 0:
             return Answer("command", offset=1)
-        return _name_or_container(cur) if "pid" in seen else _words(names())
+        return _name_or_container(cur) if "pid" in seen or cur.startswith("pod:") else \
+            _words(names())
     if name in ("delete", "pids", "exists") and position == 0 and "all" not in seen:
         return _words(names())
     if name == "set":

@@ -397,7 +397,11 @@ ENGINES = tuple(_CLIENTS)  # in the order a bare container name is looked up
 
 
 def engine(name):
-    """A client for engine ``name``; EngineUnavailable when it cannot be used at all."""
+    """A client for engine ``name``; EngineUnavailable when it cannot be used at all.
+    'pod' is the node's Kubernetes runtime (cri.py): never asked about bare names."""
+    if name == "pod":
+        from . import cri
+        return cri.Runtime()
     return _CLIENTS[name]()
 
 
@@ -577,11 +581,11 @@ def _sandbox_identity(container):
     return (st.st_dev, st.st_ino) if st and st.st_dev == nsfs_device() else None
 
 
-def in_cgroup_of(cgroups, cid):
+def in_cgroup_of(cgroups, cid, engines=("docker", "libpod")):
     """Does a line of /proc/PID/cgroup put the process in container ``cid``'s cgroup? Its
     path has a component that is the ID itself (cgroupfs: /docker/ID) or ENGINE-ID or
     ENGINE-ID.scope (libpod-ID, systemd's docker-ID.scope): equal, not merely containing."""
-    names = {cid, *(f"{e}-{cid}{s}" for e in ("docker", "libpod") for s in ("", ".scope"))}
+    names = {cid, *(f"{e}-{cid}{s}" for e in engines for s in ("", ".scope"))}
     return any(not names.isdisjoint(line.split(":", 2)[-1].split("/"))
                for line in cgroups.splitlines())
 
@@ -617,22 +621,29 @@ def pin(container, pid_ns=False, force=False):
     """Pin the container's process and open its namespaces, after proving they are the
     container's: the process sits in the container's cgroup and, where the SandboxKey
     shows a namespace, has that one. The host's namespace is refused unless ``force``."""
-    gone = ContainerError(f"{container}: its process {container.pid} is gone (it stopped "
-                          "or restarted); try again")
+    return pin_proved(container, _not_the_containers, "it stopped or restarted", pid_ns,
+                      force)
+
+
+def pin_proved(owner, problem_of, went, pid_ns=False, force=False):
+    """Pin ``owner.pid`` (a container's or a pod sandbox's) and open its namespaces; then
+    ``problem_of(owner, pinned)`` says why they are not the owner's, or None. Checked while
+    pinned, and the process still alive after: ``went`` says how it may have gone."""
+    gone = ContainerError(f"{owner}: its process {owner.pid} is gone ({went}); try again")
     try:
-        pinned = Pinned(container.pid, pid_ns)
+        pinned = Pinned(owner.pid, pid_ns)
     except (ProcessLookupError, FileNotFoundError):
         raise gone from None
     except OSError as e:
-        raise ContainerError(f"{container}: cannot open the namespaces of its process "
-                             f"{container.pid}: {e.strerror}", errno=e.errno) from None
+        raise ContainerError(f"{owner}: cannot open the namespaces of its process "
+                             f"{owner.pid}: {e.strerror}", errno=e.errno) from None
     try:
-        problem = _not_the_containers(container, pinned)
+        problem = problem_of(owner, pinned)
         if not pinned.alive():
             raise gone
         if problem:
-            raise ContainerError(f"{container}: {problem}")
-        refuse_host(pinned.identity, str(container), force=force)
+            raise ContainerError(f"{owner}: {problem}")
+        refuse_host(pinned.identity, str(owner), force=force)
     except BaseException:
         pinned.close()
         raise

@@ -7,8 +7,10 @@ do not answer are reported back, not printed: the CLI (details.py) prints them a
 """
 from __future__ import annotations
 
+import os
+
 from . import attachments, containers, ns, procs, store
-from .errors import ContainerError, NoSuchContainer
+from .errors import ContainerError, EngineUnavailable, NoSuchContainer
 
 TYPE_CHECKING = False  # typing costs milliseconds at run time; the checker reads this block
 if TYPE_CHECKING:
@@ -39,14 +41,15 @@ class Owners:
     ``errors`` are the engines' failures met on the way, each once."""
 
     def __init__(self) -> None:
-        self.by_identity: dict[Identity | None, containers.Container] | None = None
+        self.by_identity: dict[Identity | None, Any] | None = None
+        self.by_file: dict[str, Any] = {}  # cni-... → the pod sandbox, not ready, naming it
         self.errors: list[ContainerError] = []
 
     def _failed(self, error: ContainerError) -> None:
         if all(str(e) != str(error) for e in self.errors):
             self.errors.append(error)
 
-    def running(self, identity: Identity) -> containers.Container | None:
+    def running(self, identity: Identity) -> Any:
         """The running container that holds namespace ``identity`` (not one that only
         shares it with --network container:X), or None."""
         if self.by_identity is None:
@@ -57,12 +60,34 @@ class Owners:
             self.by_identity = {}
             for c in sorted(found, key=lambda c: c.shares_with is not None):
                 self.by_identity.setdefault(_identity_of_pid(c.pid), c)
+            for p in self._pods():
+                if p.running:
+                    self.by_identity.setdefault(_identity_of_pid(p.pid), p)
+                elif os.path.dirname(p.netns_path) in ("/run/netns", "/var/run/netns"):
+                    self.by_file[os.path.basename(p.netns_path)] = p
         return self.by_identity.get(identity)
+
+    def sandbox_of(self, name: str) -> Any:
+        """The pod sandbox, not ready, whose namespace file is the entry ``name``."""
+        return self.by_file.get(name) if self.by_identity is not None else None
+
+    def _pods(self) -> list[Any]:
+        """The pod sandboxes of the node's Kubernetes runtime, if it has one (cri.py)."""
+        from . import cri
+        try:
+            return cri.sandboxes()
+        except ContainerError as e:
+            if not isinstance(e, EngineUnavailable) or e.installed:
+                self._failed(e)
+            return []
 
     def recorded(self, owner: dict[str, Any], identity: Identity
                  ) -> tuple[dict[str, Any], str | None]:
         """(container as JSON, stale reason) for the container an entry was made from."""
         try:
+            if owner.get("engine") == "pod":
+                from . import cri
+                return cri.verdict(owner, identity, _identity_of_pid)
             c = containers.inspect(owner["engine"], owner["id"])
         except NoSuchContainer:
             return owner, "container gone"
@@ -89,6 +114,8 @@ def stale(e: store.Entry, records: attachments.Records, owners: Owners
     if not owner:
         running = owners.running(identity)
         owner = running.as_json() if running else None
+        if not owner and (pod := owners.sandbox_of(e.name)):
+            return pod.as_json(), "pod not ready (its sandbox process is gone)"
     return owner, reason
 
 

@@ -67,11 +67,15 @@ def _bind_etc(name, warn):
             warn(f"Bind {source} -> {target} failed: {e.strerror}")
 
 
-def switch(name, warn):
+def switch(name, warn, force=False):
     """Move this thread into ``name`` with a private mount namespace, /sys and /etc/netns files.
 
-    ``warn`` receives non-fatal messages (a failed /etc bind), as `ip` prints them.
+    ``warn`` receives non-fatal messages (a failed /etc bind), as `ip` prints them. A name
+    'pod:...' is a Kubernetes pod's (cri.switch; ``force`` allows a hostNetwork one).
     """
+    if name.startswith("pod:"):
+        from . import cri
+        return cri.switch(name, warn, force)
     _setns(name)
     isolate(name, warn)
 

@@ -132,9 +132,10 @@ VERBS = [
                "container) could read host files through it, and is refused, as are the "
                "host's own namespaces", prefix=False),
         Option("force_host", ["--force"],
-               "with --pid: enter such a target anyway", prefix=False)]),
+               "with --pid: enter such a target anyway; also a hostNetwork pod:",
+               prefix=False)]),
     Verb("monitor", "", "print 'add NAME' / 'delete NAME' as entries appear and go"),
-    Verb("attach", "NAME PID|PATH|[docker:|podman:]CONTAINER",
+    Verb("attach", "NAME PID|PATH|[docker:|podman:]CONTAINER|pod:[NAMESPACE/]NAME",
          "name the network namespace of process PID, of a namespace file PATH (with a '/'), "
          "or of a Docker or Podman container by name or ID (a bare name is looked up in "
          "both engines; one no engine knows is an invalid PID, as in ip). NAME is a bind "
@@ -149,7 +150,11 @@ VERBS = [
                     prefix=False),
              Option("all_containers", ["--all-containers"],
                     "no NAME: name every running container's namespace after the container "
-                    "(again: only what changed)", prefix=False)]),
+                    "(again: only what changed)", prefix=False),
+             Option("all_pods", ["--all-pods"],
+                    "no NAME: name every ready Kubernetes pod's namespace NAMESPACE_NAME "
+                    "(through the node's CRI runtime; again: only what changed)",
+                    prefix=False)]),
     Verb("prune", "", "remove broken entries only: plain files, dangling symlinks and "
          "symlinks whose PID now holds another namespace (made by attach --symlink)", [
              Option("dry_run", ["--dry-run"], "only say what would be removed",

@@ -109,12 +109,18 @@ def _check_target(target, pinned, force):
                      "command (/proc/PID/root); use --force to run it anyway")
 
 
-def pin_target(target, force=False):
+def pin_target(target, force=False, warn=None):
     """Pin the process whose namespaces ``target`` means: 'docker:C' or 'podman:C' (the
     container's init), or an entry name (a process of its PID namespace); refuse what
     would expose the host (see the module's docstring) unless ``force``."""
     engine, ref = containers.split_spec(target)
-    if engine is None:
+    if target.startswith("pod:"):
+        from . import cri
+        pod = cri.find(target, force)
+        pinned = cri.pin(pod, pid_ns=True, force=force)
+        if warn and cri.pid_note(pod):
+            warn(cri.pid_note(pod))
+    elif engine is None:
         pinned = _pin_entry(target)
     else:
         container = containers.inspect(engine, ref)
@@ -200,7 +206,7 @@ def run(target, argv, child_failed, warn, force=False, reraise=True):
     failure in the child, after the fork, and returns the exit status for it; ``warn``
     gets exec's non-fatal messages. ``force`` allows the targets refused as exposing the
     host (see the module's docstring)."""
-    with pin_target(target, force) as pinned:
+    with pin_target(target, force, warn) as pinned:
         _enter(pinned)
     import signal
     before = signal.pthread_sigmask(signal.SIG_BLOCK, _watched(signal))

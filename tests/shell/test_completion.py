@@ -114,14 +114,15 @@ def test_world_has_broken_entries(world):
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_pids_are_user_processes(world, shell):
-    """attach and identify offer PIDs (not kernel threads); attach also the engines."""
+    """attach and identify offer PIDs (not kernel threads); attach also the engines and pod:."""
     holder = str(world.holder.pid)
     identify = complete(world, shell, "pynetns identify ")
     attach = complete(world, shell, "pynetns attach web ")
     assert holder in identify and "1" in identify
     assert "2" not in identify  # kthreadd
     assert all(p.isdigit() for p in identify)
-    assert [a for a in attach if not a.isdigit()] == shown(shell, ["docker:", "podman:"], "")
+    assert [a for a in attach if not a.isdigit()] == shown(shell, ["docker:", "pod:", "podman:"],
+                                                           "")
 
 
 @pytest.mark.parametrize("shell", SHELLS)
