@@ -465,7 +465,7 @@ def netns_switch(name):
     and ../netns/x reach the kernel as under ip); exit(-1) on failure."""
     from . import execns
     try:
-        if store.is_valid_name(name):
+        if store.is_valid_name(name) or name.startswith("pod:"):
             execns.switch(name, err)  # with pynetns's checks of what the entry is
         else:
             _switch_to_path(name)
