@@ -101,7 +101,7 @@ class Container:
         return ref.lstrip("/") == self.name or (bool(ref) and self.id.startswith(ref))
 
     def __str__(self):
-        from .output import printable
+        from ._text import printable
         return f'{self.engine} container "{printable(self.name)}"'
 
     def as_json(self):
@@ -110,7 +110,7 @@ class Container:
 
 def _show(value):
     """A bad value for a one-line message: short, printable."""
-    from .output import printable
+    from ._text import printable
     text = repr(value) if isinstance(value, str) else json.dumps(value)[:40]
     return f"{_kind(value)} {printable(text[:40])}"
 
@@ -365,7 +365,7 @@ class Podman:
         if rc != 0 and not found:
             if "no such container" in error:
                 raise NoSuchContainer(f'podman: no such container "{refs[0]}"')
-            from .output import printable
+            from ._text import printable
             raise EngineUnavailable(f"podman: {printable(error) or f'exit status {rc}'}")
         return found
 

@@ -30,7 +30,7 @@ def endpoint():
     if value:
         path = value[len("unix://"):] if value.startswith("unix://") else value
         if "://" in path or not path.startswith("/"):
-            from .output import printable
+            from ._text import printable
             raise EngineUnavailable(f"pod: CONTAINER_RUNTIME_ENDPOINT={printable(value)} is "
                                     "not supported: only a local unix:// socket can name a "
                                     "namespace on this machine")
@@ -108,7 +108,7 @@ class Pod:
         return bool(ref) and self.id.startswith(ref)
 
     def __str__(self):
-        from .output import printable
+        from ._text import printable
         return f'pod "{printable(self.name)}"'
 
     def as_json(self):
@@ -132,7 +132,7 @@ class Runtime:
 
     def call(self, method, request):
         from . import _grpc
-        from .output import printable
+        from ._text import printable
         self.deadline = containers.Deadline()
         if self.seconds is not None:
             self.deadline.seconds = self.seconds
@@ -280,7 +280,7 @@ def verdict(owner, identity, identity_of_pid):
 
 def split(spec):
     """'pod:NS/NAME' → (NS, NAME); 'pod:NAME' → (None, NAME)."""
-    from .output import printable
+    from ._text import printable
     ref = spec[len("pod:"):]
     namespace, sep, name = ref.rpartition("/")
     if not name or (sep and not namespace) or "/" in namespace:

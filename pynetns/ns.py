@@ -156,7 +156,7 @@ def check_fd_type(checked, fd):
 
 def not_a_namespace(name, checked):
     """The error for a broken entry: says what it is and how to remove it."""
-    from .output import printable  # a name or a symlink's target can hold anything
+    from ._text import printable  # a name or a symlink's target can hold anything
     return NotANamespace(
         f'"{printable(name)}" is {printable(checked.problem)}, not a network namespace',
         name=name, problem=checked.problem)

@@ -98,7 +98,7 @@ def _host_ptracers(pidns_link):
 
 
 def _check_target(target, pinned, force):
-    from .output import printable
+    from ._text import printable
     what = printable(target)
     containers.refuse_host(pinned.identity, what, "net", force)
     containers.refuse_host(pinned.pidns_identity, what, "pid", force)

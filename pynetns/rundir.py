@@ -56,7 +56,7 @@ def open_dir(path):
             except OSError:
                 target = None  # not a symlink, or no longer one
             if target is not None:
-                from .output import printable
+                from ._text import printable
                 raise SystemCallFailed(f"{message}: it is a symlink to {printable(target)}, "
                                        "not a directory; refusing to follow it",
                                        errno=e.errno) from None

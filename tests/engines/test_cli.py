@@ -10,7 +10,7 @@ from conftest import PYNETNS
 
 from .support import cli
 
-HEAVY = {"pynetns.containers", "pynetns.attachments", "pynetns.details", "pynetns.pidns",
+HEAVY = {"pynetns.containers", "pynetns.attachments", "pynetns.cli.details", "pynetns.pidns",
          "http.client", "json", "click", "pyroute2"}
 
 

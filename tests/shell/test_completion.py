@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import PYNETNS, in_private_run_dir
-from pynetns import grammar
+from pynetns.cli import grammar
 from shellenv import (BROKEN, INSTALLED, NAMES, PROBE, PROBE_WORDS, SHELLS, FakeEngine, World,
                       complete)
 

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from conftest import PYNETNS, ROOT
-from pynetns import grammar
+from pynetns.cli import grammar
 from shellenv import INSTALLED, SHARE
 
 MAN = ROOT / "man" / "pynetns.8"

@@ -85,5 +85,5 @@ def test_copy_in_another_mount_namespace_does_not_block(world):
 
 
 def test_busy_is_documented():
-    from pynetns import grammar
+    from pynetns.cli import grammar
     assert "3 if it is busy" in grammar.VERB_BY_NAME["delete"].help

@@ -7,7 +7,7 @@ import pytest
 from conftest import pynetns
 from netns_diff import Raw, private
 
-from pynetns import grammar
+from pynetns.cli import grammar
 
 BASE = "$IP netns add a\n$IP netns add b\n$IP netns set b 7\n"
 # Commands that change nothing run on one private /run/netns, one path after the other.

@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from pynetns import batch
+from pynetns.cli import batch
 
 
 @pytest.mark.parametrize("line, words", [

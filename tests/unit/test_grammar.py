@@ -2,7 +2,7 @@
 ip/ipnetns.c and ip/ip.c do it."""
 import pytest
 
-from pynetns import grammar
+from pynetns.cli import grammar
 from pynetns.errors import UsageError
 
 # do_netns() in iproute2 6.1 tries these in this order; show and lst mean list.

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from conftest import IP, in_private_run_dir
-from pynetns import output
+from pynetns.cli import output
 
 
 def render(data, pretty):

@@ -7,6 +7,8 @@ fatal (BrokenPipeError: the caller dies of SIGPIPE, as ip does).
 import os
 import sys
 
+from .._text import printable  # noqa: F401  (the CLI shows names through output too)
+
 
 def _bytes(text):
     return text.encode("utf-8", "surrogateescape")
@@ -160,18 +162,3 @@ def json_array(items, pretty=False):
     w.array(items)
     return w.text()
 
-
-def _escape_table():
-    table = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7f, 0xa0))}
-    table[ord("\\")] = "\\\\"
-    return table
-
-
-_PRINTABLE = _escape_table()
-
-
-def printable(text):
-    """``text`` safe for a terminal or a line-based reader: control characters (C0, DEL,
-    C1) as \\xHH and backslash doubled, so a name can neither forge a line nor send escape
-    sequences. For pynetns's own text outputs only: what ip prints stays byte for byte."""
-    return str(text).translate(_PRINTABLE)

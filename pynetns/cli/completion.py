@@ -49,8 +49,8 @@ def _listable(name):
 
 def names():
     """Network namespaces under /run/netns that really are ones, not broken entries."""
-    from . import store
-    from .errors import NetnsError
+    from .. import store
+    from ..errors import NetnsError
     try:
         entries = store.entries(with_nsid=False)
     except (NetnsError, OSError):
@@ -189,9 +189,9 @@ def _container_answer(engine):
 def pods():
     """(pod:NAMESPACE/NAME, sandbox ID) of the node's ready Kubernetes pods, asked within
     ENGINE_TIMEOUT; [] when no runtime answers."""
-    from .errors import ContainerError
+    from ..errors import ContainerError
     try:
-        from . import cri
+        from .. import cri
         runtime = cri.Runtime(seconds=ENGINE_TIMEOUT)
         try:
             found = runtime.listed({})
@@ -320,5 +320,9 @@ def main(argv):
 
 def script(shell):
     """The completion script for ``shell``."""
-    with open(os.path.join(os.path.dirname(__file__), "completions", SCRIPTS[shell])) as f:
-        return f.read()
+    from importlib import resources
+    try:  # installed (also editable): the package pyproject.toml maps completions/ to
+        scripts = resources.files("pynetns.completions")
+    except ModuleNotFoundError:  # a checkout on sys.path: completions/ beside pynetns/
+        scripts = resources.files("pynetns").joinpath("..", "completions")
+    return scripts.joinpath(SCRIPTS[shell]).read_text()

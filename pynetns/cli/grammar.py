@@ -4,7 +4,7 @@ iproute2 semantics: a global option or a verb is given by any prefix of its name
 ip's order (so `-b` is -batch and `a` is add but `at` attach). The fast path (__main__), click
 (cli) and completion all read these tables; none has a grammar of its own.
 """
-from .errors import UsageError
+from ..errors import UsageError
 
 
 def matches(word, full):
@@ -244,7 +244,7 @@ def check_value(key, value):
     if key == "family" and value not in _FAMILIES:
         raise UsageError(f'Error: argument "{value}" is wrong: invalid protocol family')
     if key == "rcvbuf":
-        from ._cint import parse_c_unsigned
+        from .._cint import parse_c_unsigned
         if parse_c_unsigned(value) is None:
             raise UsageError(f"Invalid rcvbuf size '{value}'")
 

@@ -3,8 +3,9 @@ output, messages and exit codes. Both the fast path and click end up in execute(
 """
 import os
 
-from . import grammar, output, store
-from .errors import (EXEC_SETUP_EXIT_CODE, CommandFailed, NetlinkError, NetnsError,
+from .. import store
+from . import grammar, output
+from ..errors import (EXEC_SETUP_EXIT_CODE, CommandFailed, NetlinkError, NetnsError,
                      NotANamespace, NotFound, PermissionDenied, SystemCallFailed, UsageError,
                      from_oserror)
 from .output import err, out
@@ -123,13 +124,13 @@ def cmd_attach(inv):
         return _attach_all(inv)
     if len(inv.args) < 2:
         return fail("No netns name and PID specified")
-    from ._cint import parse_c_int
+    from .._cint import parse_c_int
     pid = parse_c_int(inv.args[1])
     if not inv.options and pid is not None:
         # A PID: ip's own path, byte for byte; PID 0 is refused before the name is looked at.
         store.attach(_entry_name(inv, inv.args[0]) if pid else inv.args[0], inv.args[1])
         return 0
-    from . import attachments
+    from .. import attachments
     done = attachments.attach(inv.args[0], inv.args[1], symlink=inv.options.get("symlink"),
                               force=inv.options.get("force_host"))
     for note in done.notes:
@@ -138,7 +139,8 @@ def cmd_attach(inv):
 
 
 def _attach_all(inv):
-    from . import attachments, details
+    from .. import attachments
+    from . import details
     kind = "pods" if inv.options.get("all_pods") else "containers"
     if inv.args:
         return fail(f"attach --all-{kind} takes no NAME: entries are named after {kind}")
@@ -152,7 +154,8 @@ def _attach_all(inv):
 
 
 def cmd_prune(inv):
-    from . import attachments, details
+    from .. import attachments
+    from . import details
     dry_run = inv.options.get("dry_run", False)
     results = attachments.prune(dry_run)
     details.show_pruned(results, inv, dry_run)
@@ -189,7 +192,7 @@ def cmd_exists(inv):
 
 
 def cmd_identify(inv):
-    from . import procs
+    from .. import procs
     if len(inv.args) > 1:
         return fail("extra arguments specified")
     if inv.args == ["self"]:  # the library's name for the default; ip wants digits
@@ -199,7 +202,7 @@ def cmd_identify(inv):
 
 
 def cmd_pids(inv):
-    from . import procs
+    from .. import procs
     if not inv.args:
         return fail("No netns name specified")
     if len(inv.args) > 1:
@@ -218,7 +221,7 @@ def cmd_pids(inv):
 def _pids_of_path(path):
     """-all lifts ip's name check: netns_pids() opens /run/netns/NAME, whatever NAME holds
     ("" and .. are directories, in which no process is)."""
-    from . import procs
+    from .. import procs
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as e:
@@ -232,7 +235,7 @@ def _pids_of_path(path):
 
 def _parse_int(value, message):
     """get_integer() or ip's invarg(): the number, or a fatal 'argument is wrong' error."""
-    from ._cint import parse_c_int
+    from .._cint import parse_c_int
     number = parse_c_int(value)
     if number is None:
         fatal(f'Error: argument "{value}" is wrong: {message}')
@@ -255,13 +258,13 @@ def cmd_set(inv):
         # ip reaches whatever the path names (relative to the cwd with a '/'); pynetns
         # refuses, but as a failing verb, so that an `-all -batch` goes on as ip's does.
         return fail(f'Invalid netns name "{name}"')
-    from . import nsid as nsid_api
+    from .. import nsid as nsid_api
     nsid_api.set_nsid(name, nsid)
     return 0
 
 
 def cmd_list_id(inv):
-    from . import nsid as nsid_api
+    from .. import nsid as nsid_api
     target = nsid = -1
     args = inv.args
     i = 0
@@ -303,7 +306,7 @@ def cmd_list_id(inv):
 
 def _exec_child(name, argv):
     """In a forked child: enter and exec; never returns."""
-    from . import execns
+    from .. import execns
     try:
         execns.switch(name, err)
         execns.execvp(argv)
@@ -340,7 +343,7 @@ def _exec_pid(inv, batch):
         return fail("No netns name specified")
     if len(inv.args) < 2:
         return fail("No command specified")
-    from . import pidns
+    from .. import pidns
     output.flush()
     try:
         return pidns.run(inv.args[0], inv.args[1:], _exec_child_failed, err,
@@ -372,7 +375,7 @@ def cmd_exec(inv, batch=False):
     name, argv = inv.args[0], inv.args[1:]
     if batch:
         return _fork_exec(name, argv)
-    from . import execns
+    from .. import execns
     output.flush()
     try:
         execns.switch(name, err, force=inv.options.get("force_host"))
@@ -385,7 +388,7 @@ def cmd_exec(inv, batch=False):
 
 
 def cmd_monitor(inv):
-    from . import monitor
+    from .. import monitor
     for event, name in monitor.events():
         out(f"{event} {name}\n")
         output.flush()  # unlike ip, so that `pynetns monitor | grep` sees lines live
@@ -463,7 +466,7 @@ def run(settings, words, batch=False):
 def netns_switch(name):
     """ip's netns_switch() for -netns NAME: NAME is joined to /run/netns unchecked (so ""
     and ../netns/x reach the kernel as under ip); exit(-1) on failure."""
-    from . import execns
+    from .. import execns
     try:
         if store.is_valid_name(name) or name.startswith("pod:"):
             execns.switch(name, err)  # with pynetns's checks of what the entry is
@@ -475,7 +478,7 @@ def netns_switch(name):
 
 
 def _switch_to_path(name):
-    from . import _sys
+    from .. import _sys
     path = store.path_of(name)
     try:
         # O_NONBLOCK: a FIFO there fails setns rather than hanging the open.
@@ -502,7 +505,7 @@ def start(argv):
     """The command line after `pynetns`: globals in ip's order, then the verb; the exit code.
 
     --help (and PYNETNS_CLICK=1, which the tests use to prove both paths agree) go on to
-    click in cli.py, once the -netns switches are done."""
+    click in click_help.py, once the -netns switches are done."""
     try:
         try:
             settings, words = grammar.check_command_line(argv, act=_act)
@@ -516,8 +519,8 @@ def start(argv):
     if settings is not None and (os.environ.get("PYNETNS_CLICK") != "1"
                                  or grammar.ends_options(settings)):
         return main(settings, words)
-    from . import cli
-    return cli.run(argv)
+    from . import click_help
+    return click_help.run(argv)
 
 
 def main(settings, words):
@@ -528,7 +531,7 @@ def main(settings, words):
             out(IP_VERSION_LINE)
             return 0
         if settings.get("pynetns_version"):
-            from . import __version__
+            from .. import __version__
             out(f"pynetns {__version__}\n")
             return 0
         if settings.get("batch") is not None:

@@ -1,9 +1,10 @@
 """What `inventory` and `which` print: a table with a header (lsns's layout) or JSON."""
 import os
 
-from . import inventory, output, which
+from .. import inventory, which
+from . import output
 from .details import _table
-from .errors import UsageError
+from ..errors import UsageError
 from .output import err, out, printable
 
 DEFAULT_COLUMNS = ("NS", "NSID", "NAMES", "NPROCS", "PID", "COMMAND", "OWNER", "INTERFACES")

@@ -7,9 +7,10 @@ and, when it has gone stale, why. prune's report names what it removed and what 
 """
 import shlex
 
-from . import attachments, output, store
-from .attachments import Pruned
-from .described import Owners, describe, stale
+from .. import attachments, store
+from . import output
+from ..attachments import Pruned
+from ..described import Owners, describe, stale
 from .output import err, out
 
 
