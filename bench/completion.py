@@ -5,10 +5,10 @@ namespaces (and a broken entry) present. Prints medians in ms; exits 1 when one 
 
     .venv/bin/python bench/completion.py [--quick] [--runs N] [--namespaces N] [--venv DIR]
 
-Needs root; installs bash-completion when it is missing. It re-executes itself under `unshare -m --propagation private` with a tmpfs on
-/run/netns, so its namespaces are never seen on the host and die with it. The venv's own
-`pynetns` ($PYNETNS if set, as bench/run.py passes it) is spawned directly: no shell, no
-pyenv shim.
+Needs root; installs bash-completion when it is missing. It re-executes itself under
+`unshare -m --propagation private` with a tmpfs on /run/netns, so its namespaces are never
+seen on the host and die with it. The venv's own `pynetns` ($PYNETNS if set, as bench/run.py
+passes it) is spawned directly: no shell, no pyenv shim.
 """
 import argparse
 import os

@@ -40,7 +40,7 @@ def timed(argv, env, runs):
     times = []
     for i in range(runs + 2):
         start = time.perf_counter()
-        r = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        r = subprocess.run(argv, env=env, capture_output=True)
         elapsed = time.perf_counter() - start
         if r.returncode != 0:
             sys.exit(f"bench: {' '.join(argv)} failed: {r.stderr.decode().strip()}")

@@ -233,7 +233,8 @@ def nsid_of_fd(fd):
 
 
 def set_nsid(fd, nsid):
-    """Assign ``nsid`` (-1: the kernel picks) to the namespace fd; returns the error reply or None."""
+    """Assign ``nsid`` (-1: the kernel picks) to the namespace fd; returns the error reply
+    or None."""
     with Socket() as s:
         reply = s.request(RTM_NEWNSID, NLM_F_ACK, ((NETNSA_FD, fd), (NETNSA_NSID, nsid)))
     return reply if reply.error else None

@@ -128,7 +128,7 @@ def links():
                  if kind == RTM_NEWLINK]
         by_index = {link.index: link for link in found}
         for kind, payload in _dump(s, RTM_GETADDR, IFADDRMSG_LEN):
-            if kind == RTM_NEWADDR and (address := _address(payload)):
-                if address[0] in by_index:
-                    by_index[address[0]].addresses.append(address[1])
+            if (kind == RTM_NEWADDR and (address := _address(payload))
+                    and address[0] in by_index):
+                by_index[address[0]].addresses.append(address[1])
     return found

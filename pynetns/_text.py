@@ -15,6 +15,7 @@ _PRINTABLE = _escape_table()
 
 def printable(text):
     """``text`` safe for a terminal or a line-based reader: control characters (C0, DEL,
-    C1) and bytes that are not UTF-8 as \\xHH, backslash doubled, so a name can neither forge a line nor send escape
-    sequences. For pynetns's own text outputs only: what ip prints stays byte for byte."""
+    C1) and bytes that are not UTF-8 as \\xHH, backslash doubled, so a name can neither
+    forge a line nor send escape sequences. For pynetns's own text outputs only: what ip
+    prints stays byte for byte."""
     return str(text).translate(_PRINTABLE)

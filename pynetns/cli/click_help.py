@@ -72,7 +72,8 @@ class NetnsGroup(click.Group):
         verb = grammar.match_verb(words[0]) if words else None
         if verb is not None and _wants_help(verb, words[1:]):
             return super().invoke(ctx)  # click prints the verb's help
-        if verb is None or any(k in settings for k in ("version", "pynetns_version", "netns", "batch")):
+        ends = ("version", "pynetns_version", "netns", "batch")
+        if verb is None or any(k in settings for k in ends):
             # ip acts on these (and on an unknown verb) before it reads the verb's words.
             return commands.main(settings, words)
         # Let click parse the verb's own options, then hand the same Invocation over.

@@ -137,7 +137,7 @@ def _api_address(url):
 
 def _from_api(url):
     address = _api_address(url)
-    if address is None or isinstance(address, str) and not os.path.exists(address):
+    if address is None or (isinstance(address, str) and not os.path.exists(address)):
         return None  # no engine here: not even worth loading the socket module
     listing = _http_get_json(address, "/containers/json")
     if not isinstance(listing, list):

@@ -5,10 +5,10 @@ import sys
 
 from conftest import ROOT
 
-from engines.test_pods import cri_env  # noqa: F401 (the fixture: cri.sh up, or skip)
+from engines.test_pods import cri_env
 
 
-def test_pods_bench_runs(cri_env):  # noqa: F811
+def test_pods_bench_runs(cri_env):
     venv = os.path.dirname(os.path.dirname(sys.executable))
     r = subprocess.run([sys.executable, str(ROOT / "bench" / "pods.py"), "--runs", "1",
                         "--no-gate", "--venv", venv], capture_output=True, text=True,

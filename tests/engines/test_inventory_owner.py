@@ -95,7 +95,7 @@ def test_containers_sharing_a_namespace(engine):
     """--network container:X: one row, the holder named first, then who shares it."""
     holder = engine.start("holder")
     guest = engine.start("guest", network=f"container:{holder}")
-    _, pid, ino = container_ns(engine, holder)
+    _, _pid, ino = container_ns(engine, holder)
     assert os.stat(f"/proc/{engine.pid(guest)}/ns/net").st_ino == ino
     rows = [x for x in json.loads(cli("inventory", "-j", "-o", "NS,NPROCS,OWNER").out)
             if x["ns"] == ino]

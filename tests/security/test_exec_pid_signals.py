@@ -40,7 +40,8 @@ def _wait_for(predicate, what):
 def _the_command(parent):
     """Host PID of pynetns's child: the command (an exec'd sleep)."""
     def started():
-        kids = open(f"/proc/{parent}/task/{parent}/children").read().split()
+        with open(f"/proc/{parent}/task/{parent}/children") as f:
+            kids = f.read().split()
         return kids and os.readlink(f"/proc/{kids[0]}/exe").endswith("/sleep") and kids
     _wait_for(started, "the command did not start")
     return int(started()[0])

@@ -5,7 +5,7 @@ from conftest import PYNETNS
 
 from stress.support import agent, changes, count, no_traceback
 
-from .fsworld import PAUSED, attacked, world  # noqa: F401 (fixture)
+from .fsworld import PAUSED, attacked, world
 
 VICTIM = """
 mkdir -p /run/victim; mount -t tmpfs tmpfs /run/victim
@@ -40,7 +40,8 @@ def test_delete_after_the_lock_stays_in_the_locked_directory(world):
                          "delete:locked", [PYNETNS, "delete", "m"],
                          "mv /run/netns /run/netns.real; mkdir /run/netns; touch /run/netns/m")
     assert r.out.endswith(b"rc=0\n"), r
-    assert world.run(["ls", "/run/netns.real", "/run/netns"]).out == b"/run/netns:\nm\n\n/run/netns.real:\n"
+    assert world.run(["ls", "/run/netns.real", "/run/netns"]).out == \
+        b"/run/netns:\nm\n\n/run/netns.real:\n"
     assert found == [], found
 
 
@@ -58,7 +59,7 @@ def test_add_after_the_lock_creates_nothing_elsewhere(world):
 
 def test_attach_after_the_lock_creates_nothing_elsewhere(world):
     attacked("attach with /run/netns swapped after the lock")
-    r, found = _swap_run(world, VICTIM, "attach:locked", [PYNETNS, "attach", "y", "1"],
+    _r, found = _swap_run(world, VICTIM, "attach:locked", [PYNETNS, "attach", "y", "1"],
                          "umount -l /run/netns; rmdir /run/netns; "
                          "ln -s /run/victim /run/netns")
     assert found == [], found

@@ -11,7 +11,7 @@ from conftest import IP, PYNETNS
 
 from stress.support import assert_clean, count, no_traceback, state
 
-from .fsworld import PAUSED, attacked, world  # noqa: F401 (fixture)
+from .fsworld import PAUSED, attacked, world
 
 
 def run(world, argv, **kw):

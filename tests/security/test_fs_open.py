@@ -8,7 +8,7 @@ from conftest import PYNETNS
 
 from stress.support import count
 
-from .fsworld import attacked, world  # noqa: F401 (fixture)
+from .fsworld import attacked, world
 
 # In the world: a swapper renames, over and over, a symlink to a live namespace, a
 # symlink to a FIFO and a plain file over the entries "s" and "r", while every verb that

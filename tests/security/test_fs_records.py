@@ -9,7 +9,7 @@ from conftest import PYNETNS
 
 from stress.support import agent, changes, count, no_traceback
 
-from .fsworld import PAUSED, attacked, world  # noqa: F401 (fixture)
+from .fsworld import PAUSED, attacked, world
 
 # Two processes, each in a network namespace of its own; their PIDs in /run/a.pid, /run/b.pid.
 TWO = """

@@ -176,7 +176,7 @@ def setup_race(cfg):
     from pynetns import _sys
     _sys._lib()  # load ctypes before forking, so every racer starts the race at once
     rounds = []
-    for r in range(cfg["rounds"]):
+    for _r in range(cfg["rounds"]):
         subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", "/run"],
                        check=True)
         gate_r, gate_w = os.pipe()

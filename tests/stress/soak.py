@@ -160,7 +160,7 @@ def inner(args):
             mounts.remove(point)
     leaked_mounts = len(mounts)
     records = []
-    for top, dirs, files in os.walk("/run/pynetns"):
+    for top, _dirs, files in os.walk("/run/pynetns"):
         records += [os.path.join(top, f) for f in files]
     figures = dict(soak.figures, processes=soak.figures["operations"], workers=args.workers,
                    seconds=args.seconds, escapes=len(escapes),

@@ -22,7 +22,8 @@ def outcome(op, name, rc, out, err, names):
     elif op in ("delete", "ip-delete"):
         lost = (1, b"", _msg(f'Cannot remove namespace file "{path}": No such file or directory'))
     elif op == "exec":
-        lost = (255, b"", _msg(f'Cannot open network namespace "{name}": No such file or directory'))
+        lost = (255, b"",
+                _msg(f'Cannot open network namespace "{name}": No such file or directory'))
     elif op == "exists":
         return "ok" if (rc, out, err) in ((0, b"", b""), (1, b"", b"")) else None
     elif op == "exist-ok":

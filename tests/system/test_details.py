@@ -33,7 +33,7 @@ if ctypes.CDLL(None, use_errno=True).unshare(0x40000000) != 0:  # CLONE_NEWNET
 open(sys.argv[1] + ".done", "w").close()
 time.sleep(1000)
 """
-SETUP = f"""
+SETUP = """
 trap 'kill $(jobs -p) 2>/dev/null' EXIT
 T=$(mktemp -d)
 $PYNETNS add blue

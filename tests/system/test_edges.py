@@ -157,7 +157,7 @@ def _interrupt(argv, stdin=subprocess.DEVNULL, setup=SETUP, after=0.5):
 @pytest.mark.parametrize("tool", ["ip", "pynetns"])
 def test_sigint_during_monitor(tool):
     argv = [IP, "netns", "monitor"] if tool == "ip" else [PYNETNS, "monitor"]
-    rc, out, err = _interrupt(argv)
+    rc, _out, err = _interrupt(argv)
     assert rc == -signal.SIGINT and err == b"", (rc, err)
 
 
@@ -166,7 +166,7 @@ def test_sigint_while_a_batch_waits_for_stdin(tool):
     argv = [IP, "-batch", "-"] if tool == "ip" else [PYNETNS, "-batch", "-"]
     r, w = os.pipe()
     try:
-        rc, out, err = _interrupt(argv, stdin=r)
+        rc, _out, err = _interrupt(argv, stdin=r)
     finally:
         os.close(r)
         os.close(w)
@@ -179,7 +179,7 @@ def test_sigint_in_a_long_batch(tmp_path):
     batch = tmp_path / "batch"
     batch.write_text("".join(f"netns add n{i}\nnetns delete n{i}\n" for i in range(5000)))
     for argv in ([IP, "-batch", str(batch)], [PYNETNS, "-batch", str(batch)]):
-        rc, out, err = _interrupt(argv, after=0.4)
+        rc, _out, err = _interrupt(argv, after=0.4)
         assert rc == -signal.SIGINT and b"Traceback" not in err, (argv, rc, err)
 
 

@@ -119,7 +119,7 @@ def test_nsid_errors(netns_name):
 
 def test_broken_entries(netns_name):
     open(f"{RUN_DIR}/{netns_name}", "w").close()
-    entry = [e for e in pynetns.entries() if e.name == netns_name][0]
+    entry = next(e for e in pynetns.entries() if e.name == netns_name)
     assert not entry.ok and entry.problem == "a plain file"
     for call in (pynetns.pids, pynetns.get_nsid, pynetns.set_nsid, pynetns.exists):
         with pytest.raises(pynetns.NotANamespace) as e:
@@ -151,13 +151,11 @@ def test_entered_switches_and_restores(netns_name):
 def test_entered_restores_when_the_block_raises(netns_name):
     pynetns.add(netns_name)
     home = my_netns()
-    with pytest.raises(KeyError):
-        with pynetns.entered(netns_name):
-            raise KeyError("inside")
+    with pytest.raises(KeyError), pynetns.entered(netns_name):
+        raise KeyError("inside")
     assert my_netns() == home
-    with pytest.raises(pynetns.NotFound):
-        with pynetns.entered(netns_name + "-missing"):
-            pass
+    with pytest.raises(pynetns.NotFound), pynetns.entered(netns_name + "-missing"):
+        pass
     assert my_netns() == home
 
 

@@ -6,12 +6,12 @@ import os
 import pytest
 
 pytest.importorskip("pyroute2", reason="the reference codec is pyroute2's (pip install pyroute2)")
-from pyroute2.netlink import NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST  # noqa: E402
-from pyroute2.netlink.rtnl import RTM_GETNSID, RTM_NEWNSID  # noqa: E402
-from pyroute2.netlink.rtnl.marshal import MarshalRtnl  # noqa: E402
-from pyroute2.netlink.rtnl.nsidmsg import nsidmsg  # noqa: E402
+from pyroute2.netlink import NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST
+from pyroute2.netlink.rtnl import RTM_GETNSID, RTM_NEWNSID
+from pyroute2.netlink.rtnl.marshal import MarshalRtnl
+from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
 
-from pynetns import _nsid  # noqa: E402
+from pynetns import _nsid
 
 ATTR_NAMES = {_nsid.NETNSA_NSID: "NETNSA_NSID", _nsid.NETNSA_PID: "NETNSA_PID",
               _nsid.NETNSA_FD: "NETNSA_FD", _nsid.NETNSA_TARGET_NSID: "NETNSA_TARGET_NSID",
