@@ -62,9 +62,8 @@ class NetnsGroup(click.Group):
         return verb.name, self.commands[verb.name], args[1:]
 
     def parse_args(self, ctx, args):
-        rest = super().parse_args(ctx, args)
-        ctx.meta["pynetns.words"] = list(ctx.protected_args) + list(ctx.args)
-        return rest
+        ctx.meta["pynetns.words"] = grammar.words_after_globals(list(args))
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
         settings = {k: v for k, v in ctx.params.items() if v is not None}

@@ -304,6 +304,12 @@ def _settings(words, found, checked=False, act=None):
     return settings
 
 
+def words_after_globals(argv):
+    """The words that follow argv's leading global options, as parse_globals() splits them
+    (the click path reads its words here: click itself has no public name for them)."""
+    return argv[scan_options(argv, match_global, help_words=(), final=_FINAL)[1]:]
+
+
 def parse_globals(argv, act=None):
     """Split leading global options off argv, as ip's main() does. Returns (dict, rest).
 
