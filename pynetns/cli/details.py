@@ -44,7 +44,7 @@ def show(entries, inv):
     rows, errors = describe(entries)
     _warn(errors)
     if inv.flag("json"):
-        out(output.json_array(rows, inv.flag("pretty")))
+        out(output.json_array(rows, inv.flag("pretty"), strict=True))
     else:
         out(_table([HEADER] + [_text_columns(r) for r in rows]))
 
@@ -83,7 +83,8 @@ def show_pruned(results, inv, dry_run):
     kept = [Pruned(name, problem, reason=why) for name, problem, why in
             _kept_healthy([e for e in entries if e.ok]) + _kept_broken(entries)]
     if inv.flag("json"):
-        out(output.json_array([r.as_json() for r in results + kept], inv.flag("pretty")))
+        out(output.json_array([r.as_json() for r in results + kept], inv.flag("pretty"),
+                              strict=True))
         return
     for r in results:
         if r.removed or (dry_run and not r.reason):
@@ -97,7 +98,8 @@ def show_pruned(results, inv, dry_run):
 
 def show_outcomes(outcomes, inv):
     if inv.flag("json"):
-        out(output.json_array([o.as_json() for o in outcomes], inv.flag("pretty")))
+        out(output.json_array([o.as_json() for o in outcomes], inv.flag("pretty"),
+                              strict=True))
         return
     lines = [[o.action, output.printable(o.name),
               output.printable(f"{o.container.engine} {o.container.short_id}"),

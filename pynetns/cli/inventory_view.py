@@ -123,7 +123,7 @@ def show_inventory(inv):
     found = _collect(chosen)
     if inv.flag("json"):
         out(output.json_array([_row_json(n, chosen) for n in found.namespaces],
-                              inv.flag("pretty")))
+                              inv.flag("pretty"), strict=True))
     else:
         out(_table([chosen] + [[printable(_TEXT[c](n)) for c in chosen]
                                for n in found.namespaces]))
@@ -177,7 +177,8 @@ def show_which(inv):
         err(f'nothing has "{printable(target.text)}" in any network namespace')
         return 1
     if inv.flag("json"):
-        out(output.json_array([_match_json(m) for m in matches], inv.flag("pretty")))
+        out(output.json_array([_match_json(m) for m in matches], inv.flag("pretty"),
+                              strict=True))
         return 0
     lines = [["NS", "OWNER", "NAMES", "MATCH"]] + [
         [str(m.ns.ino), printable(m.ns.owner or "-"), printable(_dash(m.ns.names)),

@@ -59,26 +59,43 @@ _ESCAPES = {ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r", ord("\f"): "\\
             ord("\b"): "\\b", ord("\\"): "\\\\", ord('"'): '\\"'}
 
 
-def json_string(value):
-    """A JSON string the way iproute2's json_writer quotes it: C escapes, bytes as they are."""
-    return '"' + str(value).translate(_ESCAPES) + '"'
+def _strict_escapes():
+    table = {c: f"\\u{c:04x}" for c in range(0x20)}
+    table.update(_ESCAPES)
+    return table
 
 
-def json_value(value):
+# pynetns's own JSON (list -d, prune, attach --all-containers, inventory, which) is valid
+# whatever a name holds: every control character escaped, and a byte that is not UTF-8
+# (a surrogateescape code point) as the \udcXX escape it decodes back to.
+_STRICT = _strict_escapes()
+
+
+def json_string(value, strict=False):
+    """A JSON string the way iproute2's json_writer quotes it: C escapes, bytes as they are;
+    ``strict``: valid JSON for any text (see _STRICT)."""
+    text = str(value).translate(_STRICT if strict else _ESCAPES)
+    if strict and not text.isascii():
+        text = "".join(f"\\u{ord(c):04x}" if 0xdc80 <= ord(c) <= 0xdcff else c for c in text)
+    return '"' + text + '"'
+
+
+def json_value(value, strict=False):
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
     if isinstance(value, (int, float)):
         return str(value)
-    return json_string(value)
+    return json_string(value, strict)
 
 
 class JsonWriter:
     """iproute2's streaming json_writer: same commas, spaces and indentation, byte for byte."""
 
-    def __init__(self, pretty=False):
+    def __init__(self, pretty=False, strict=False):
         self.pretty = pretty
+        self.strict = strict
         self.depth = 0
         self.sep = ""
         self.parts = []
@@ -126,7 +143,7 @@ class JsonWriter:
         self._eor()
         self._eol()
         self.sep = ""
-        self.parts.append(json_string(key) + (": " if self.pretty else ":"))
+        self.parts.append(json_string(key, self.strict) + (": " if self.pretty else ":"))
 
     def value(self, v):
         self._eor()
@@ -137,7 +154,7 @@ class JsonWriter:
             self.sep = ""
             self.array(v)
         else:
-            self.parts.append(json_value(v))
+            self.parts.append(json_value(v, self.strict))
 
     def object(self, mapping):
         self.start_object()
@@ -156,9 +173,10 @@ class JsonWriter:
         return "".join(self.parts) + "\n"
 
 
-def json_array(items, pretty=False):
-    """A top-level array of objects, as `ip -j [-p]` prints it (with the final newline)."""
-    w = JsonWriter(pretty)
+def json_array(items, pretty=False, strict=False):
+    """A top-level array of objects, as `ip -j [-p]` prints it (with the final newline);
+    ``strict`` for pynetns's own outputs, which have no ip output to match."""
+    w = JsonWriter(pretty, strict)
     w.array(items)
     return w.text()
 

@@ -6,6 +6,7 @@ no name can forge a line or send an escape sequence.
 """
 import base64
 import json
+import os
 import shlex
 import sys
 
@@ -190,3 +191,23 @@ def test_prune_json_names_what_it_keeps():
                             "reason": "prune removes plain files and broken symlinks only"}
     assert rows["plain"] == {"name": "plain", "problem": "a plain file", "removed": False}
     assert sorted(rows) == ["adir", "dangling", "moved", "plain"]
+
+
+def test_json_is_valid_for_any_name():
+    """Names with an escape sequence, a control character and a byte that is not UTF-8:
+    `-j -d list` and `-j prune` are valid UTF-8 JSON that gives the names back."""
+    r = in_private_run_dir("""
+$PYNETNS add $'esc\\x1b[31m'
+$PYNETNS add $'ctl\\x01\\xff'
+: > $'/run/netns/file\\x02\\xfe'
+touch -d '1 hour ago' /run/netns/file*
+$PYNETNS -j -d list
+echo ---
+$PYNETNS -j prune --dry-run
+""", net=True)
+    assert r.rc == 0, r
+    listed, pruned = r.out.split(b"---\n")
+    rows = json.loads(listed.decode("utf-8"))  # strict UTF-8: no raw byte got through
+    assert sorted(os.fsencode(row["name"]) for row in rows) == [b"ctl\x01\xff", b"esc\x1b[31m"]
+    assert [os.fsencode(p["name"]) for p in json.loads(pruned.decode("utf-8"))] == \
+        [b"file\x02\xfe"]

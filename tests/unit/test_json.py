@@ -69,3 +69,18 @@ def test_scalars():
         "true", "false", "null", "0", "-7", '"x"']
     assert output.json_string("a\"b\\c\td\ne\rf\fg\bh\x01é") == \
         '"a\\"b\\\\c\\td\\ne\\rf\\fg\\bh\x01é"'
+
+
+def test_strict_strings_are_valid_json_for_any_name():
+    """pynetns's own JSON: every control character and every non-UTF-8 byte of a name comes
+    back from a JSON parser as it was (ip's quoting, kept for -j list, leaves them raw)."""
+    import json
+    names = [chr(c) for c in range(0x20)] + ["\x7f", "\x1b[31mred", "bad-\udcff\udc80",
+                                              'q"b\\s', "uni-\u2603"]
+    for name in names:
+        text = output.json_string(name, strict=True)
+        raw = text.encode("utf-8", "surrogateescape")
+        assert raw.decode("utf-8") == text  # valid UTF-8 on the wire
+        assert json.loads(text) == name
+    assert output.json_array([{"name": "a\x01"}], strict=True) == '[{"name":"a\\u0001"}]\n'
+    assert output.json_string("a\x01") == '"a\x01"'  # ip's way, unchanged
