@@ -42,8 +42,20 @@ def _quote(name):
 
 
 def _broken_line(e):
-    return (f'"{e.name}" is {e.problem}, not a network namespace '
-            f'(remove it with: pynetns delete {_quote(e.name)})')
+    shown = output.printable(e.name)
+    line = f'"{shown}" is {output.printable(e.problem)}, not a network namespace'
+    if e.problem == "a directory" and _holds_files(e.name):
+        return line + " (it is not empty: delete removes empty directories only)"
+    # A name with control characters is shown escaped; bash's $'...' reads it back.
+    arg = _quote(e.name) if shown == e.name else "$'" + shown.replace("'", "\\'") + "'"
+    return line + f" (remove it with: pynetns delete {arg})"
+
+
+def _holds_files(name):
+    try:
+        return bool(os.listdir(store.path_of(name)))
+    except OSError:
+        return False
 
 
 def _entry_json(e):

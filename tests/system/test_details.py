@@ -211,3 +211,22 @@ $PYNETNS -j prune --dry-run
     assert sorted(os.fsencode(row["name"]) for row in rows) == [b"ctl\x01\xff", b"esc\x1b[31m"]
     assert [os.fsencode(p["name"]) for p in json.loads(pruned.decode("utf-8"))] == \
         [b"file\x02\xfe"]
+
+
+def test_list_names_broken_entries_safely():
+    """list's stderr line for a broken entry: a name cannot forge a line or send escapes, its
+    delete hint is one bash reads back, and a non-empty directory gets no hint delete fails."""
+    r = in_private_run_dir("""
+: > $'/run/netns/a\\nb\\x1b'
+mkdir /run/netns/full && touch /run/netns/full/x
+$PYNETNS list
+$PYNETNS delete $'a\\x0ab\\x1b'
+$PYNETNS list
+""")
+    assert (r.rc, r.out) == (0, b""), r
+    plain = (b'"a\\x0ab\\x1b" is a plain file, not a network namespace (remove it with: '
+             b"pynetns delete $'a\\x0ab\\x1b')")
+    full = (b'"full" is a directory, not a network namespace (it is not empty: delete '
+            b"removes empty directories only)")
+    lines = r.err.split(b"\n")
+    assert sorted(lines[:2]) == sorted([plain, full]) and lines[2:] == [full, b""], r
