@@ -19,3 +19,11 @@ def printable(text):
     forge a line nor send escape sequences. For pynetns's own text outputs only: what ip
     prints stays byte for byte."""
     return str(text).translate(_PRINTABLE)
+
+
+_CONTROL = frozenset(chr(c) for c in _PRINTABLE if c != ord("\\"))
+
+
+def has_control(text):
+    """Whether printable() would have to escape more than backslashes in ``text``."""
+    return not _CONTROL.isdisjoint(text)

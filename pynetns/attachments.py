@@ -256,7 +256,10 @@ def _attach_named(c, pin, symlink, force):
     """Name the namespace of container or pod ``c`` (pinned by ``pin``) after it: a new
     entry, the same one unchanged, or the one made from it before renewed."""
     name = Outcome(c, None).name
-    if not store.is_valid_name(name):
+    from ._text import has_control
+    # An engine chooses these names: one with control characters never becomes an entry.
+    # (The reason is data: its renderings escape it.)
+    if not store.is_valid_name(name) or has_control(name):
         return Outcome(c, "failed", f'"{name}" is not a valid netns name')
     with pin(c, force=force) as pinned:
         try:

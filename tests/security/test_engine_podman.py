@@ -144,3 +144,16 @@ def test_containers_gone_between_ps_and_inspect(fake_podman, netns_name):
     r = pynetns("-d", "list", env=env)
     assert r.rc == 0 and b"Traceback" not in r.err, r
     assert not os.path.lexists(f"{RUN_DIR}/{netns_name}")
+
+
+def test_an_engine_name_with_control_characters_never_becomes_an_entry(fake_podman, tmp_path):
+    name = "web\x1b[31m\nremoved x"
+    data = inspect_data(os.getpid(), name=name)
+    (tmp_path / "answer.json").write_text(json.dumps(data))
+    env = fake_podman(f'case "$1" in ps) echo {ID};; *) exec /bin/cat {tmp_path}/answer.json;;'
+                      " esac")
+    r = pynetns("attach", "--all-containers", env=env)
+    assert r.rc == 1 and b"Traceback" not in r.err, r
+    assert r.out.count(b"\n") == 1 and b"\x1b" not in r.out, r
+    assert b'"web\\x1b[31m\\x0aremoved x" is not a valid netns name' in r.out, r
+    assert not os.path.lexists(f"{RUN_DIR}/{name}")
