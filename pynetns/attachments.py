@@ -255,7 +255,7 @@ def _attach_one(c, by_id, symlink, force):
 def _attach_named(c, pin, symlink, force):
     """Name the namespace of container or pod ``c`` (pinned by ``pin``) after it: a new
     entry, the same one unchanged, or the one made from it before renewed."""
-    name = Outcome(c, None).name
+    name = Outcome(c, "").name
     if not store.is_valid_name(name):
         return Outcome(c, "failed", f'"{name}" is not a valid netns name')
     with pin(c, force=force) as pinned:
