@@ -85,7 +85,8 @@ def _read_varint(data, pos):
 def parse(data):
     """A message's fields: {number: [values]}, each an int (varint, fixed32, fixed64) or
     bytes (length-delimited: a string, bytes or an embedded message, as the schema says)."""
-    fields, pos = {}, 0
+    fields: dict[int, list[int | bytes]] = {}
+    pos = 0
     while pos < len(data):
         key, pos = _read_varint(data, pos)
         number, wire = key >> 3, key & 7
@@ -452,6 +453,7 @@ class Connection:
                     pending = [self._unpad(flags, payload, bool(flags & PRIORITY_FLAG)),
                                flags & END_STREAM]
                 else:
+                    assert pending is not None  # a CONTINUATION: checked above
                     pending[0] += payload
                 if flags & END_HEADERS:
                     blocks.append(dict(self.hpack.decode(pending[0])))

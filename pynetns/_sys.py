@@ -54,12 +54,15 @@ class _Libc:
             _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
             _restype_ = c_int
 
-        self._handle = _ctypes.dlopen(None, os.RTLD_NOW)  # CFuncPtr looks symbols up here
+        # CFuncPtr looks symbols up here. None is dlopen(NULL), the program itself, which
+        # typeshed's stub (paths only) leaves out.
+        self._handle = _ctypes.dlopen(None, os.RTLD_NOW)  # type: ignore[arg-type]
         self._function = Function
         self.c_uint, self.c_ulong, self.get_errno = c_uint, c_ulong, _ctypes.get_errno
 
     def __getattr__(self, name):
-        function = self._function((name, self))
+        # Any object with a _handle will do at run time; typeshed's stub asks for a CDLL.
+        function = self._function((name, self))  # type: ignore[arg-type]
         setattr(self, name, function)
         return function
 

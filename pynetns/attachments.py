@@ -255,7 +255,7 @@ def _attach_one(c, by_id, symlink, force):
 def _attach_named(c, pin, symlink, force):
     """Name the namespace of container or pod ``c`` (pinned by ``pin``) after it: a new
     entry, the same one unchanged, or the one made from it before renewed."""
-    name = Outcome(c, None).name
+    name = Outcome(c, "").name
     from ._text import has_control
     # An engine chooses these names: one with control characters never becomes an entry.
     # (The reason is data: its renderings escape it.)

@@ -148,7 +148,8 @@ def _percent(ref):
 
 def _unchunk(body):
     """The payload of a Transfer-Encoding: chunked body (RFC 9112 7.1); ValueError if cut."""
-    parts, pos = [], 0
+    parts: list[bytes] = []
+    pos = 0
     while True:
         end = body.index(b"\r\n", pos)
         size = int(body[pos:end].split(b";", 1)[0], 16)
@@ -184,7 +185,8 @@ class Docker:
             sock.connect(self.socket)
             sock.settimeout(deadline.left(f"docker: {self.host}"))
             sock.sendall(request)
-            parts, size = [], 0
+            parts: list[bytes] = []
+            size = 0
             while True:
                 sock.settimeout(deadline.left(f"docker: {self.host}"))
                 data = sock.recv(1 << 16)
@@ -285,7 +287,7 @@ def _run_capped(argv, deadline):
     finally:
         for fd in (devnull, pipes[0][1], pipes[1][1]):
             os.close(fd)
-    readers = {pipes[0][0]: [], pipes[1][0]: []}
+    readers: dict[int, list[bytes]] = {pipes[0][0]: [], pipes[1][0]: []}
     outputs = dict(readers)
     size = 0
     try:
@@ -426,7 +428,9 @@ def find(word):
     engine_name, ref = split_spec(word)
     if engine_name:
         return inspect(engine_name, ref)
-    found, unknown, failed = [], [], []
+    found = []
+    unknown: list[ContainerError] = []
+    failed: list[ContainerError] = []
     for name in ENGINES:
         try:
             found.append(inspect(name, ref))

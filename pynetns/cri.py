@@ -128,6 +128,7 @@ class Runtime:
         self.seconds = seconds  # a call's time limit; None: containers.Deadline's
 
     def _left(self, what):
+        assert self.deadline is not None  # call() sets it before any read
         return self.deadline.left(f"pod: {self.endpoint}")
 
     def call(self, method, request):

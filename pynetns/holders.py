@@ -55,7 +55,7 @@ def mounts_on_entry(name, run_dir):
 
 def _mount_namespaces():
     """{mount namespace ("mnt:[N]"): [pids]} of every process we may look at."""
-    groups = {}
+    groups: dict[str, list[str]] = {}
     for pid in proc_pids():
         try:
             groups.setdefault(os.readlink(f"/proc/{pid}/ns/mnt"), []).append(pid)

@@ -110,7 +110,8 @@ class _Finder:
         """/proc/PID/ns/net of every process; returns {mount ns: a pid in it} and how many
         processes could not be read (another user's, as a non-root caller)."""
         readlink = os.readlink
-        mount_namespaces, hidden = {}, 0
+        mount_namespaces: dict[str, str] = {}
+        hidden = 0
         for pid in procs.proc_pids():
             try:
                 ino = _ino(readlink(f"/proc/{pid}/ns/net"))
@@ -260,7 +261,7 @@ def _read_all(namespaces, sockets):
 def _nsids_of(namespaces):
     """nsid_replies() of these namespaces from the calling thread's namespace, opened and
     asked a chunk at a time (a few hundred descriptors at once could exceed the limit)."""
-    result = []
+    result: list[int | None] = []
     for start in range(0, len(namespaces), _nsid.CHUNK):
         fds = []
         try:
@@ -284,11 +285,12 @@ def _link_peers(namespaces):
     is the link whose index is its IFLA_LINK and whose IFLA_LINK is its index, in the
     namespace that has that nsid as seen from the near end (asked there, since an nsid
     means something only in the namespace that assigned it)."""
-    by_key = {}
+    by_key: dict[tuple[int, int | None], list[tuple[Namespace, _rtnl.Link]]] = {}
     for n in namespaces:
         for x in n.links or ():
             by_key.setdefault((x.index, x.link), []).append((n, x))
-    to_check = {}
+    to_check: dict[tuple[int, int],
+                   tuple[Namespace, list[tuple[_rtnl.Link, Namespace, _rtnl.Link]]]] = {}
     for n in namespaces:
         for x in n.links or ():
             if x.link is None:

@@ -60,7 +60,7 @@ def open_dir(path):
                 raise SystemCallFailed(f"{message}: it is a symlink to {printable(target)}, "
                                        "not a directory; refusing to follow it",
                                        errno=e.errno) from None
-        cls = {2: NotFound, 1: PermissionDenied, 13: PermissionDenied}.get(e.errno,
+        cls = {2: NotFound, 1: PermissionDenied, 13: PermissionDenied}.get(e.errno or 0,
                                                                         SystemCallFailed)
         raise cls(f"{message}: {e.strerror}", errno=e.errno) from None
 
@@ -69,7 +69,7 @@ def open_dir(path):
 # lock (flock belongs to the open file description), so a child of a library user would
 # keep /run/netns locked until it exits: the child closes its copies at once. _guard keeps a
 # fork from falling between a descriptor's opening and its registration (or its closing).
-_held = {}
+_held: dict[int, bool] = {}
 _guard = _thread.allocate_lock()
 
 

@@ -109,7 +109,7 @@ def find(inventory, target):
         return _links(inventory, lambda x: x.name == target.value)
     if target.kind == "index":
         return _links(inventory, lambda x: x.index == target.value)
-    found = []
+    found: list[Match] = []
     for n in inventory.namespaces:
         if target.kind == "address":
             found.extend(Match(n, x, address=a) for x in n.links or () for a in x.addresses

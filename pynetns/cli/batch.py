@@ -19,7 +19,7 @@ class MissingContinuation(BatchSyntaxError):
 def split_words(line):
     """makeargs(): words split on blanks; a word starting with a quote runs to the next
     quote of the same kind (no escapes, quotes inside a word are kept)."""
-    words = []
+    words: list[str] = []
     i, n = 0, len(line)
     while i < n:
         while i < n and line[i] in _WS:

@@ -42,7 +42,7 @@ class _Option(click.Option):
 
 class VerbCommand(click.Command):
     def __init__(self, verb):
-        params = [_Option(o) for o in verb.options]
+        params: list[click.Parameter] = [_Option(o) for o in verb.options]
         params.append(click.Argument(["args"], nargs=-1, type=click.UNPROCESSED))
         super().__init__(
             verb.name, params=params, help=verb.help, add_help_option=True,

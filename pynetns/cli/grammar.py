@@ -179,7 +179,7 @@ _LIST_ALIASES = ("show", "lst")
 VERB_BY_NAME = {v.name: v for v in VERBS}
 
 
-_VERB_OF_WORD = {}  # a -batch file asks for the same few words again and again
+_VERB_OF_WORD: dict[str, Verb] = {}  # a -batch file asks for the same few words again and again
 
 
 def match_verb(word):
@@ -263,7 +263,7 @@ def scan_options(words, lookup, help_words=("--help",), dashdash=True, final=())
     the options when ``dashdash``). A word in ``help_words`` raises WantsHelp; an option
     whose key is in ``final`` ends the scan (end is past it, unknown False).
     """
-    found = []
+    found: list[tuple[Option, str | bool | None, int]] = []
     i = 0
     while i < len(words):
         word = words[i]
