@@ -44,7 +44,7 @@ def _quote(name):
 def _broken_line(e):
     shown = output.printable(e.name)
     line = f'"{shown}" is {output.printable(e.problem)}, not a network namespace'
-    if e.problem == "a directory" and _holds_files(e.name):
+    if e.problem == "a directory" and not e.checked.symlink and _holds_files(e.name):
         return line + " (it is not empty: delete removes empty directories only)"
     # A name with control characters is shown escaped; bash's $'...' reads it back.
     arg = _quote(e.name) if shown == e.name else "$'" + shown.replace("'", "\\'") + "'"
@@ -52,10 +52,18 @@ def _broken_line(e):
 
 
 def _holds_files(name):
+    """Whether the directory entry ``name`` (never through a symlink) has anything in it."""
     try:
-        return bool(os.listdir(store.path_of(name)))
+        fd = os.open(store.path_of(name), os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW |
+                     os.O_CLOEXEC)
     except OSError:
         return False
+    try:
+        return bool(os.listdir(fd))
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _entry_json(e):
