@@ -400,10 +400,7 @@ ENGINES = tuple(_CLIENTS)  # in the order a bare container name is looked up
 
 def engine(name):
     """A client for engine ``name``; EngineUnavailable when it cannot be used at all.
-    'pod' is the node's Kubernetes runtime (cri.py): never asked about bare names."""
-    if name == "pod":
-        from . import cri
-        return cri.Runtime()
+    (Pods are cri.py's, which builds on this module: cri.Runtime.)"""
     return _CLIENTS[name]()
 
 

@@ -352,18 +352,3 @@ def pid_note(pod):
                 "(shareProcessNamespace is off): entering its sandbox's, where only its "
                 "pause process runs")
     return None
-
-
-def switch(spec, warn, force=False):
-    """exec pod:...: move this thread into the pod's network namespace, then isolate as
-    exec NAME does (/etc/netns files by the entry name --all-pods would give it)."""
-    from . import _sys, execns
-    from .errors import SystemCallFailed
-    pod = find(spec, force)
-    with pin(pod, force=force) as pinned:
-        try:
-            _sys.setns(pinned.net_fd, _sys.CLONE_NEWNET)
-        except OSError as e:
-            raise SystemCallFailed(f"setting the network namespace of {pod} failed: "
-                                   f"{e.strerror}", errno=e.errno) from None
-    execns.isolate(pod.entry_name, warn)

@@ -71,13 +71,26 @@ def switch(name, warn, force=False):
     """Move this thread into ``name`` with a private mount namespace, /sys and /etc/netns files.
 
     ``warn`` receives non-fatal messages (a failed /etc bind), as `ip` prints them. A name
-    'pod:...' is a Kubernetes pod's (cri.switch; ``force`` allows a hostNetwork one).
+    'pod:...' is a Kubernetes pod's (``force`` allows a hostNetwork one): its network
+    namespace, then isolated as exec NAME is (/etc/netns files by the entry name
+    --all-pods would give it).
     """
     if name.startswith("pod:"):
-        from . import cri
-        return cri.switch(name, warn, force)
+        return _switch_to_pod(name, warn, force)
     _setns(name)
     isolate(name, warn)
+
+
+def _switch_to_pod(spec, warn, force):
+    from . import cri
+    pod = cri.find(spec, force)
+    with cri.pin(pod, force=force) as pinned:
+        try:
+            _sys.setns(pinned.net_fd, _sys.CLONE_NEWNET)
+        except OSError as e:
+            raise SystemCallFailed(f"setting the network namespace of {pod} failed: "
+                                   f"{e.strerror}", errno=e.errno) from None
+    isolate(pod.entry_name, warn)
 
 
 def isolate(name, warn):

@@ -9,7 +9,7 @@ mountinfo, so only the error path imports this module.
 import os
 
 from . import ns
-from .procs import pids_in, proc_pids
+from ._proc import pids_in, proc_pids
 
 SHOWN_PIDS = 8
 

@@ -4,36 +4,13 @@ from __future__ import annotations
 import os
 
 from . import ns, store
+from ._proc import pids_in, proc_pids  # noqa: F401  (procs.proc_pids is the usual name)
 from .errors import NotFound, PermissionDenied, SystemCallFailed, UsageError
 
 
 def _lookup_failed(e):
     """The error class for a failed lookup: not allowed is not the same as not there."""
     return PermissionDenied if e.errno in (1, 13) else NotFound  # EPERM, EACCES
-
-
-def proc_pids():
-    """PIDs (as strings) in /proc's readdir order (what `ip` prints)."""
-    return [d for d in os.listdir("/proc") if d.isdigit()]
-
-
-def pids_in(identity):
-    """PIDs (as strings, /proc order) whose network namespace has this (dev, ino)."""
-    dev, ino = identity
-    if dev != ns.nsfs_device():
-        return []  # every /proc/PID/ns/net is on nsfs
-    # The link's text "net:[INO]" names the inode: readlink skips the nsfs lookup a stat
-    # makes, ~15% less kernel time per process, and this loop is one call per process.
-    wanted = f"net:[{ino}]"
-    readlink = os.readlink
-    found = []
-    for pid in proc_pids():
-        try:
-            if readlink(f"/proc/{pid}/ns/net") == wanted:
-                found.append(pid)
-        except OSError:
-            pass
-    return found
 
 
 def pids(name: str) -> list[int]:

@@ -68,9 +68,10 @@ def pids(prefix=""):
     one is never what the user is after. Reading /proc/PID/stat is most of the cost on a
     busy host, so only the PIDs the typed prefix still allows are read.
     """
+    from .._proc import proc_pids
     found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or not entry.startswith(prefix):
+    for entry in proc_pids():
+        if not entry.startswith(prefix):
             continue
         try:
             fd = os.open(f"/proc/{entry}/stat", os.O_RDONLY | os.O_CLOEXEC)

@@ -77,3 +77,35 @@ def test_the_cli_is_a_package_of_its_own():
             "completion.py", "click_help.py"} <= cli
     assert not any((PACKAGE / n).exists() for n in ("grammar.py", "commands.py", "cli.py",
                                                     "output.py", "details.py"))
+
+
+def _module_level_imports(path):
+    """The pynetns modules ``path`` imports when it is loaded (not those imported inside
+    functions, which is how the hot verbs stay fast)."""
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.add(node.module.split(".")[0])
+            else:
+                found.update(a.name for a in node.names)
+    return found & {p.stem for p in LIBRARY}
+
+
+def test_the_library_has_no_import_cycle():
+    """Every module-level import (and every deferred one) among library modules points down:
+    store, procs and holders once formed a loop through the /proc walk."""
+    graph = {p.stem: _module_level_imports(p) for p in LIBRARY}
+    for p in LIBRARY:  # the deferred imports too: a cycle there is still a tangle
+        tree = ast.parse(p.read_text())
+        graph[p.stem] |= {base.lstrip(".").split(".")[0] or n for base, names in _imports(tree)
+                          if base.startswith(".") and not base.startswith("..")
+                          for n in (names if base == "." else [""])} & set(graph)
+
+    def visit(node, path):
+        assert node not in path, f"import cycle: {' -> '.join([*path, node])}"
+        for nxt in sorted(graph[node] - {node}):
+            visit(nxt, [*path, node])
+
+    for module in graph:
+        visit(module, [])
