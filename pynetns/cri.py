@@ -235,13 +235,17 @@ class Runtime:
 
     def running(self, ready=True):
         """Every ready pod sandbox, or every one (one gone since the listing is left
-        out)."""
+        out, and so is a sandbox not ready that cannot be described: a stopped sandbox
+        must not take the owners of all the others away from list -d)."""
         found = []
         for _, _, sid in self.listed({}, ready):
             try:
                 found.append(self.inspect(sid))
             except NoSuchContainer:
                 pass
+            except EngineUnavailable:
+                if ready:
+                    raise
         return found
 
 
