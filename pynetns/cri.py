@@ -243,7 +243,7 @@ class Runtime:
                 found.append(self.inspect(sid))
             except NoSuchContainer:
                 pass
-            except EngineUnavailable:
+            except ContainerError:  # e.g. UNKNOWN: failed to get sandbox (being removed)
                 if ready:
                     raise
         return found
