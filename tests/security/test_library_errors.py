@@ -75,9 +75,12 @@ for call in (lambda: pynetns.get_nsid("{netns_name}"), lambda: pynetns.set_nsid(
            and "already has a nsid" not in o])
 """
     lines = python(code).splitlines()
-    assert lines[0] == str(["NetlinkError netlink socket failed: Too many open files",
-                            "SystemCallFailed Failed to open directory /run/netns: Too many "
-                            "open files", "ok"])
+    # Whether a limit falls between the socket and the directory's dup depends on which
+    # descriptors the interpreter holds: the listing's failure may or may not be seen.
+    assert lines[0] in (str(["NetlinkError netlink socket failed: Too many open files", "ok"]),
+                        str(["NetlinkError netlink socket failed: Too many open files",
+                             "SystemCallFailed Failed to open directory /run/netns: Too many "
+                             "open files", "ok"]))
     assert lines[1:] == ["[]", "[]"]
 
 

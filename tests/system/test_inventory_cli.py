@@ -14,7 +14,10 @@ WORLD = r"""
 set -e
 # Only this world's namespaces: drop the copies of the machine's nsfs mounts; and no
 # engine (their sockets and state are under /run, and pynetns runs without PATH).
-for m in $(awk '$9 == "nsfs" {print $5}' /proc/self/mountinfo); do umount -l "$m"; done
+# (A mount may be gone already: one under another that went first.)
+for m in $(awk '$9 == "nsfs" {print $5}' /proc/self/mountinfo); do
+    umount -l "$m" 2>/dev/null || true
+done
 mount -t tmpfs tmpfs /run
 mkdir -p /run/netns /tmp/pynetns-inventory
 mount -t tmpfs tmpfs /tmp/pynetns-inventory
