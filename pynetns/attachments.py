@@ -166,8 +166,7 @@ def attach(name: str, source: str | int | os.PathLike[str], *, symlink: bool = F
     """Name a network namespace (pynetns.attach). ``source`` is a PID, a namespace file path
     (with a '/'), 'docker:C', 'podman:C', 'pod:NS/NAME' (a Kubernetes pod, see cri.py), or a bare
     container name or ID that one engine knows. ``symlink`` makes a symlink instead of a
-    bind mount; ``force`` allows the host's
-    namespace and a container that shares it.
+    bind mount; ``force`` allows the host's namespace and a container that shares it.
 
     A PID alone takes `ip netns attach NAME PID`'s own path (store.attach), with ip's
     messages; a bare word no engine knows fails as ip does for a non-PID.

@@ -60,7 +60,7 @@ _ESCAPES = {ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r", ord("\f"): "\\
 
 
 def _strict_escapes():
-    table = {c: f"\\u{c:04x}" for c in range(0x20)}
+    table = {c: f"\\u{c:04x}" for c in (*range(0x20), *range(0xdc80, 0xdd00))}
     table.update(_ESCAPES)
     return table
 
@@ -74,10 +74,7 @@ _STRICT = _strict_escapes()
 def json_string(value, strict=False):
     """A JSON string the way iproute2's json_writer quotes it: C escapes, bytes as they are;
     ``strict``: valid JSON for any text (see _STRICT)."""
-    text = str(value).translate(_STRICT if strict else _ESCAPES)
-    if strict and not text.isascii():
-        text = "".join(f"\\u{ord(c):04x}" if 0xdc80 <= ord(c) <= 0xdcff else c for c in text)
-    return '"' + text + '"'
+    return '"' + str(value).translate(_STRICT if strict else _ESCAPES) + '"'
 
 
 def json_value(value, strict=False):
