@@ -571,7 +571,7 @@ class Pinned:
         self.close()
 
 
-def _sandbox_identity(container):
+def sandbox_identity(container):
     """(dev, ino) of the namespace at the container's SandboxKey; None when this mount
     namespace sees none there (no key, a file without its mount, or nothing)."""
     from .ns import nsfs_device
@@ -611,7 +611,7 @@ def _not_the_containers(container, pinned):
         return (f"process {pid} is not in the container's cgroup: it is not the "
                 "container's process (the container restarted, or the engine's answer "
                 "is wrong)")
-    expected = _sandbox_identity(container)
+    expected = sandbox_identity(container)
     if expected is not None and expected != pinned.identity:
         return (f"process {pid} is not in the network namespace at its SandboxKey "
                 f"{container.sandbox_key}")

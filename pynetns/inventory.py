@@ -327,8 +327,9 @@ def _owners(found):
     by_pid = {p: n for n in found.values() for p in n.pids}
     # Holders before the containers that only share their namespace (--network container:).
     for c in sorted(running, key=lambda c: c.shares_with is not None):
-        n = found.get(_sandbox(c)) or by_pid.get(c.pid)
-        if n is not None and (n.identity == _sandbox(c) or _in_cgroup(c)):
+        sandbox = containers.sandbox_identity(c)
+        n = found.get(sandbox) or by_pid.get(c.pid)
+        if n is not None and (n.identity == sandbox or _in_cgroup(c)):
             n.containers.append(c)
     return [str(e) for e in errors if getattr(e, "installed", True)]
 
@@ -347,23 +348,13 @@ def _running():
     return running, errors
 
 
-def _sandbox(c):
-    """The identity of the namespace at the container's SandboxKey, if there is one."""
-    try:
-        return ns.identity(c.sandbox_key) if c.sandbox_key else None
-    except OSError:
-        return None
-
-
 def _in_cgroup(c):
     """Whether c.pid here is the container's process: an engine's PID means another
-    process under a PID namespace of our own, or once the container's has exited. Both
-    engines put the full 64-hex-digit ID in the name of the container's cgroup."""
-    if len(c.id) != 64 or c.id.strip("0123456789abcdef"):
-        return False
+    process under a PID namespace of our own, or once the container's has exited. The
+    proof attach uses: its cgroup path names the container's full ID."""
     try:
         with open(f"/proc/{c.pid}/cgroup") as f:
-            return c.id in f.read()
+            return containers.in_cgroup_of(f.read(), c.id)
     except OSError:
         return False
 
