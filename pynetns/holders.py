@@ -27,14 +27,21 @@ def _unescape(field):
     return b"".join(out)
 
 
-def mountinfo(pid="self"):
-    """(mount point, root, fstype) of every mount in the mount namespace of ``pid``."""
+def mount_rows(pid="self"):
+    """(mount id, parent id, mount point, root, fstype) of every mount in the mount namespace
+    of ``pid``."""
     with open(f"/proc/{pid}/mountinfo", "rb") as f:
         for line in f:
             fields = line.split()
             fstype = fields[fields.index(b"-") + 1]
-            yield (os.fsdecode(_unescape(fields[4])), os.fsdecode(_unescape(fields[3])),
-                   os.fsdecode(fstype))
+            yield (int(fields[0]), int(fields[1]), os.fsdecode(_unescape(fields[4])),
+                   os.fsdecode(_unescape(fields[3])), os.fsdecode(fstype))
+
+
+def mountinfo(pid="self"):
+    """(mount point, root, fstype) of every mount in the mount namespace of ``pid``."""
+    for _, _, point, root, fstype in mount_rows(pid):
+        yield point, root, fstype
 
 
 def mounts_on_entry(name, run_dir):

@@ -73,16 +73,61 @@ def prepare_run_dir():
                 if e.errno != 22 or made_mount_point:
                     raise _failed(SystemCallFailed,
                                   f"mount --make-shared {RUN_DIR} failed", e) from None
-            try:
-                _sys.mount(here, here, "none", _sys.MS_BIND | _sys.MS_REC)
-            except OSError as e:
-                raise _failed(SystemCallFailed,
-                              f"mount --bind {RUN_DIR} {RUN_DIR} failed", e) from None
+            _self_bind(held.dir)
             made_mount_point = True
             held.reopen()  # entries go in the new mount, not under it
     except BaseException:
         held.close()
         raise
+
+
+def _mount_id(fd):
+    with open(f"/proc/self/fdinfo/{fd}", "rb") as f:
+        return int(next(line.split()[1] for line in f if line.startswith(b"mnt_id:")))
+
+
+def _mounts_on_entries(run_dir):
+    """O_PATH descriptors of the mounts on entries of ``run_dir`` while it is a plain
+    directory (containerd, say, mounts pod namespaces there without making it a mount point)."""
+    from . import holders  # a first-time path only
+    here = _mount_id(run_dir)
+    found = []
+    for mount_id, parent_id, point, _, _ in holders.mount_rows():
+        directory, _, name = point.rpartition("/")
+        if parent_id != here or directory != RUN_DIR:
+            continue
+        try:
+            fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=run_dir)
+        except OSError:
+            continue
+        if _mount_id(fd) == mount_id:
+            found.append(fd)
+        else:  # something stacked on it: the bind copies that too, as ip's does
+            os.close(fd)
+    return found
+
+
+def _self_bind(run_dir):
+    """Make the directory a mount point: a recursive bind on itself, as ip's netns_add does.
+    The bind copies each mount on an entry; the original, hidden under it, would keep its
+    namespace alive after the entry's unmount, and make its unlink fail with EBUSY (ip
+    leaves both), so it is detached."""
+    here = f"/proc/self/fd/{run_dir}"
+    entries = _mounts_on_entries(run_dir)
+    try:
+        try:
+            _sys.mount(here, here, "none", _sys.MS_BIND | _sys.MS_REC)
+        except OSError as e:
+            raise _failed(SystemCallFailed,
+                          f"mount --bind {RUN_DIR} {RUN_DIR} failed", e) from None
+        for fd in entries:
+            try:
+                _sys.umount2(f"/proc/self/fd/{fd}", _sys.MNT_DETACH)
+            except OSError:
+                pass  # it went meanwhile: nothing left to free
+    finally:
+        for fd in entries:
+            os.close(fd)
 
 
 def _check_mounts_reach_caller(run_dir):
@@ -92,10 +137,9 @@ def _check_mounts_reach_caller(run_dir):
     try:
         if os.readlink("/proc/self/ns/mnt") == os.readlink(f"/proc/{os.getppid()}/ns/mnt"):
             return
-        with open(f"/proc/self/fdinfo/{run_dir}", "rb") as f:
-            mount_id = next(line.split()[1] for line in f if line.startswith(b"mnt_id:"))
+        mount_id = _mount_id(run_dir)
         with open("/proc/self/mountinfo", "rb") as f:
-            fields = next(line.split() for line in f if line.split()[0] == mount_id)
+            fields = next(line.split() for line in f if int(line.split()[0]) == mount_id)
     except (OSError, StopIteration):
         return  # cannot tell (our parent is gone, say): do as ip does
     tags = fields[6:fields.index(b"-")]

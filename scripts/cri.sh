@@ -327,6 +327,14 @@ node_netns() {  # a netns only for containerd and the CNI bridge, pinned on a fi
     nsenter --net="$NODE_NS" ip link set lo up
 }
 
+shared_run_netns() {  # /run/netns a shared mount point before the first pod, as `ip netns add` makes it
+    # Made one later by ip, its recursive self bind copies each pod's mount, and containerd's clean-up
+    # unmounts only the visible copy: the hidden one keeps the netns alive and the file (EBUSY).
+    mkdir -p /run/netns
+    mountpoint -q /run/netns || mount --rbind /run/netns /run/netns
+    mount --make-rshared /run/netns
+}
+
 our_pid() {  # prints the PID of our running containerd, or fails
     local pid
     pid=$(cat "$PIDFILE" 2>/dev/null) || return 1
@@ -370,6 +378,7 @@ up() {
     timed "pause image tarball" build_pause
     write_config
     timed "node netns" node_netns
+    shared_run_netns
     timed "containerd start" start_containerd
     timed "CRI ready" cri ready 30 || { tail -n 20 "$LOG" >&2; die "CRI did not get ready (log $LOG)"; }
     timed "import $IMAGE" import_pause

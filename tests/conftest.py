@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PYNETNS = str(VENV_BIN / "pynetns") if (VENV_BIN / "pynetns").exists() else shutil.which("pynetns")
 IP = shutil.which("ip") or "/usr/sbin/ip"
+# A fresh Debian sets neither: a child that relies on them here would fail there.
+for _var in ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"):
+    os.environ.pop(_var, None)
 
 
 def unique(tag=""):

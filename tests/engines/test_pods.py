@@ -50,7 +50,6 @@ class Pods:
         self.env = env
         self.endpoint = {"CONTAINER_RUNTIME_ENDPOINT": env["CONTAINER_RUNTIME_ENDPOINT"]}
         self.made = []
-        self.paths = {}
 
     def run(self, name=None, namespace=NS, node=False, opts=""):
         """(namespace, name, sandbox id, netns path, pid, ip) of a new ready pod; ``opts``
@@ -61,18 +60,11 @@ class Pods:
         assert r.returncode == 0, r.stderr
         sid, path, pid, ip = r.stdout.split()
         self.made.append(sid)
-        self.paths[sid] = path
         return namespace, name, sid, path, int(pid), ip
 
     def remove(self, sid):
         _cri("pod-rm", sid)
         self.made.remove(sid)
-        # containerd unmounts the pod's cni- file; in some roots (a fresh debootstrapped one
-        # here) it leaves the empty file, which every later `list` would name as broken.
-        path = self.paths.pop(sid, "-")
-        if os.path.basename(path).startswith("cni-") and os.path.isfile(path) \
-                and not os.path.ismount(path) and os.path.getsize(path) == 0:
-            os.unlink(path)
 
     def __call__(self, *args, env=None, **kw):
         return cli(*args, env={**self.endpoint, **(env or {})}, **kw)

@@ -15,7 +15,9 @@ set -e
 # Only this world's namespaces: drop the copies of the machine's nsfs mounts; and no
 # engine (their sockets and state are under /run, and pynetns runs without PATH).
 # (A mount may be gone already: one under another that went first.)
-for m in $(awk '$9 == "nsfs" {print $5}' /proc/self/mountinfo); do
+# (The fstype follows the "-" that ends a varying number of optional fields.)
+for m in $(awk '{for (i = 7; $i != "-"; i++); if ($(i + 1) == "nsfs") print $5}' \
+         /proc/self/mountinfo); do
     umount -l "$m" 2>/dev/null || true
 done
 mount -t tmpfs tmpfs /run
