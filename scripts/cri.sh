@@ -181,6 +181,16 @@ try:
                   string_map(6, labels) + field(8, field(2, field(1, options))))
         sid = call("RunPodSandbox", field(1, config)).str(1)
         st, path, pid = netns_pid(sid)
+        # The answer may come while the sandbox's process is still runc's init, before it
+        # runs /pause: wait for the exec, so tests see the pod as a node would a moment later.
+        for _ in range(500):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if not f.read().startswith(b"runc"):
+                        break
+            except OSError:
+                break
+            time.sleep(0.01)
         print(sid, path, pid, st.message(5).str(1) or "-")
     elif verb == "find":                      # find NS NAME: the READY sandbox ids with those labels
         flt = field(2, b"") + string_map(3, {"io.kubernetes.pod.namespace": args[0],
