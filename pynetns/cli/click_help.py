@@ -53,6 +53,13 @@ class VerbCommand(click.Command):
     def collect_usage_pieces(self, ctx):
         return ["[OPTIONS]", self.verb.usage] if self.verb.options else [self.verb.usage]
 
+    def format_usage(self, ctx, formatter):
+        if self.collect_usage_pieces(ctx) != [""]:
+            return super().format_usage(ctx, formatter)
+        # Nothing after the verb: click before 8.2 would leave out the whole usage line.
+        prog, _, verb = ctx.command_path.rpartition(" ")
+        formatter.write_usage(prog, verb)
+
 
 class NetnsGroup(click.Group):
     """Verbs resolved by ip's prefix rules; no verb means list."""

@@ -1,74 +1,30 @@
 """A hostile or broken Docker daemon (a fake of its Engine API on a unix socket): whatever it
 answers, pynetns names no namespace it cannot prove is the container's, never the host's
 without --force, says in one line what was wrong, and gives up by one deadline."""
-import json
 import os
 import socket
 import subprocess
-import threading
 import time
 
 import pytest
 
 from conftest import PYNETNS, RUN_DIR, Result, in_private_run_dir, unique
+from fakeengine import FakeEngine
 
 ID = "ab" * 32
 NO_PODMAN = "/nonexistent"  # PATH without podman: only the fake Docker is asked
 
 
-class FakeDocker:
-    """Answers GET PATH from ``routes``: PATH → (status, JSON-able body or raw bytes), or a
-    function that gets the connection and answers by itself. Anything else is a 404."""
+class FakeDocker(FakeEngine):
+    """A Docker daemon's socket in ``directory`` (see FakeEngine for ``routes``), the only
+    engine pynetns asks under ``env``."""
 
     def __init__(self, directory, routes):
-        self.routes = routes
-        self.path = f"{directory}/docker.sock"
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.bind(self.path)
-        self.sock.listen(16)
-        self.server = threading.Thread(target=self._serve, daemon=True)
-        self.server.start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn):
-        with conn:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                data = conn.recv(4096)
-                if not data:
-                    return
-                request += data
-            path = request.split()[1].decode()
-            reply = self.routes.get(path, (404, {"message": "No such container"}))
-            try:
-                if callable(reply):
-                    reply(conn)
-                    return
-                status, body = reply
-                if not isinstance(body, bytes):
-                    body = json.dumps(body).encode()
-                conn.sendall(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
-                             f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
-            except OSError:
-                pass  # the client gave up
+        super().__init__(f"{directory}/docker.sock", routes)
 
     @property
     def env(self):
         return {"DOCKER_HOST": f"unix://{self.path}", "PATH": NO_PODMAN}
-
-    def close(self):
-        # shutdown wakes the accept(): a closed fd number, reused by the next test's
-        # server, must not be accepted on by this one
-        self.sock.shutdown(socket.SHUT_RDWR)
-        self.server.join(10)
-        self.sock.close()
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ fixed namespaces and broken entries are made; every shell runs inside it (nsente
 the machine's own entries never show up and the candidates can be asserted exactly.
 Each shell loads the completion file from where `pip install` put it under sys.prefix.
 """
-import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
+import fakeengine
 from conftest import PYNETNS
 
 PREFIX = Path(sys.prefix)
@@ -88,43 +86,12 @@ class World:
         self.engine.close()
 
 
-class FakeEngine:
+class FakeEngine(fakeengine.FakeEngine):
     """A Docker/Podman API socket that lists fixed running containers (or never answers)."""
 
     def __init__(self, path, containers, answer=True):
-        self.path = str(path)
-        self.body = json.dumps([{"Id": cid, "Names": ["/" + name]}
-                                for name, cid in containers]).encode()
-        self.answer = answer
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(self.path)
-        self.sock.listen(16)
-        if answer:
-            threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                request = b""
-                while b"\r\n\r\n" not in request:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    request += chunk
-                if request.startswith(b"GET /containers/json "):
-                    head = (f"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
-                            f"Content-Length: {len(self.body)}\r\n\r\n").encode()
-                    conn.sendall(head + self.body)
-                else:
-                    conn.sendall(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-
-    def close(self):
-        self.sock.close()
-        os.unlink(self.path)
+        listing = [{"Id": cid, "Names": ["/" + name]} for name, cid in containers]
+        super().__init__(path, {"/containers/json": (200, listing)}, answer)
 
 
 def comp_words(line):
