@@ -1,4 +1,5 @@
-"""/proc walked one way for every module that needs it: the PIDs, and those in a namespace.
+"""/proc walked one way for every module that needs it: the PIDs, those in a namespace, and
+the nsfs mounts of a mount namespace.
 
 Below store, procs and holders (it imports only ns), so none of them need each other for it.
 """
@@ -28,4 +29,36 @@ def pids_in(identity):
                 found.append(pid)
         except OSError:
             pass
+    return found
+
+
+def unescape(field):
+    """mountinfo writes space, tab, newline and backslash as \\ooo."""
+    parts = field.split(b"\\")
+    out = [parts[0]]
+    for part in parts[1:]:
+        code = part[:3]
+        if len(code) == 3 and all(48 <= c <= 55 for c in code):
+            out.append(bytes([int(code, 8)]) + part[3:])
+        else:
+            out.append(b"\\" + part)
+    return b"".join(out)
+
+
+_NSFS = b" - nsfs "  # the separator, then the type: a path's blanks are escaped as \040
+
+
+def nsfs_mounts(pid="self"):
+    """(mount point, root) of the nsfs mounts in the mount namespace of ``pid``, e.g.
+    ("/run/netns/a", "net:[4026532288]"). Only their lines are split: a mount table is
+    mostly other mounts, and every `ip netns exec` makes a copy of it."""
+    with open(f"/proc/{pid}/mountinfo", "rb") as f:
+        data = f.read()
+    found = []
+    at = data.find(_NSFS)
+    while at >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        fields = data[start:at].split()
+        found.append((os.fsdecode(unescape(fields[4])), os.fsdecode(unescape(fields[3]))))
+        at = data.find(_NSFS, at + len(_NSFS))
     return found

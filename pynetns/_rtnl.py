@@ -1,11 +1,12 @@
-"""RTM_GETLINK and RTM_GETADDR dumps of the calling thread's network namespace.
+"""RTM_GETLINK and RTM_GETADDR dumps of the calling thread's network namespace, and the
+nsids of many namespaces asked as they are opened.
 
 A sibling of _nsid (whose message splitting, attribute parsing and socket it reuses): what
 `inventory` and `which` read of each namespace, i.e. what `ip -br link` and `ip -br addr`
 show, plus the veth peer fields (IFLA_LINK, IFLA_LINK_NETNSID). Tests check it against
 pyroute2.
 """
-import socket
+import _socket as socket  # the C module: `socket` itself would import enum and selectors
 
 from . import _nsid
 from ._nsid import _ORDER, HDR_LEN, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR
@@ -22,7 +23,9 @@ IFLA_MASTER = 10
 IFLA_OPERSTATE = 16
 IFLA_LINKINFO = 18
 IFLA_INFO_KIND = 1
+IFLA_EXT_MASK = 29
 IFLA_LINK_NETNSID = 37
+RTEXT_FILTER_SKIP_STATS = 1 << 3  # the counters are a third of a link's message: unused
 
 IFA_ADDRESS = 1
 IFA_LOCAL = 2
@@ -66,18 +69,22 @@ def _text(raw):
     return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _request(msg_type, seq, body_len):
+def _request(msg_type, seq, body_len, attrs=b""):
     """A dump request with a zeroed family header (AF_UNSPEC: every family)."""
-    length = HDR_LEN + body_len
+    length = HDR_LEN + body_len + len(attrs)
     return (length.to_bytes(4, _ORDER) + msg_type.to_bytes(2, _ORDER)
             + (NLM_F_REQUEST | NLM_F_DUMP).to_bytes(2, _ORDER) + seq.to_bytes(4, _ORDER)
-            + b"\0\0\0\0" + bytes(body_len))
+            + b"\0\0\0\0" + bytes(body_len) + attrs)
 
 
-def _dump(sock, msg_type, body_len):
+_SKIP_STATS = (_nsid._ATTR32_LEN + IFLA_EXT_MASK.to_bytes(2, _ORDER)
+               + RTEXT_FILTER_SKIP_STATS.to_bytes(4, _ORDER))
+
+
+def _dump(sock, msg_type, body_len, attrs=b""):
     """Payloads of one dump's messages; OSError with the kernel's errno if it refuses."""
     seq = sock.next_seq()
-    sock.sock.send(_request(msg_type, seq, body_len))
+    sock.sock.send(_request(msg_type, seq, body_len, attrs))
     while True:
         data = sock.sock.recv(1 << 16)
         for kind, flags, got, payload in _nsid.decode(data):
@@ -124,7 +131,7 @@ def _address(payload):
 def links():
     """Every interface of the calling thread's network namespace, with its addresses."""
     with _nsid.Socket(strict=True) as s:
-        found = [_link(p) for kind, p in _dump(s, RTM_GETLINK, IFINFOMSG_LEN)
+        found = [_link(p) for kind, p in _dump(s, RTM_GETLINK, IFINFOMSG_LEN, _SKIP_STATS)
                  if kind == RTM_NEWLINK]
         by_index = {link.index: link for link in found}
         for kind, payload in _dump(s, RTM_GETADDR, IFADDRMSG_LEN):
@@ -132,3 +139,39 @@ def links():
                     and address[0] in by_index):
                 by_index[address[0]].addresses.append(address[1])
     return found
+
+
+class NsidAsker:
+    """The nsids, in the namespace this was made in, of namespace descriptors given one at
+    a time (each may be closed, and the thread move elsewhere, right after): the requests
+    go out as they come and the answers are read a chunk at a time (_nsid.CHUNK)."""
+
+    def __init__(self):
+        self.sock = _nsid.Socket()
+        self.pending = {}
+        self.nsids = {}
+
+    def ask(self, fd, key):
+        """Ask for the nsid of ``fd``; nsids[key] is its answer (None: it has none)."""
+        seq = self.sock.next_seq()
+        self.sock.sock.send(_nsid.encode(_nsid.RTM_GETNSID, NLM_F_REQUEST, seq,
+                                         ((_nsid.NETNSA_FD, fd),)))
+        self.pending[seq] = key
+        if len(self.pending) >= _nsid.CHUNK:
+            self.wait()
+
+    def wait(self):
+        """Read every answer still due."""
+        while self.pending:
+            data = self.sock.sock.recv(1 << 16)
+            answers = _nsid._plain_answer(data)
+            if answers is None:
+                answers = [(r.seq, r.nsid, r.error) for r in
+                           (_nsid.decode_reply(*msg) for msg in _nsid.decode(data))]
+            for seq, nsid, _ in answers:
+                key = self.pending.pop(seq, None)
+                if key is not None:
+                    self.nsids[key] = nsid if nsid is not None and nsid >= 0 else None
+
+    def close(self):
+        self.sock.close()

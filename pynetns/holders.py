@@ -10,21 +10,9 @@ import os
 
 from . import ns
 from ._proc import pids_in, proc_pids
+from ._proc import unescape as _unescape
 
 SHOWN_PIDS = 8
-
-
-def _unescape(field):
-    """mountinfo writes space, tab, newline and backslash as \\ooo."""
-    parts = field.split(b"\\")
-    out = [parts[0]]
-    for part in parts[1:]:
-        code = part[:3]
-        if len(code) == 3 and all(48 <= c <= 55 for c in code):
-            out.append(bytes([int(code, 8)]) + part[3:])
-        else:
-            out.append(b"\\" + part)
-    return b"".join(out)
 
 
 def mountinfo(pid="self"):

@@ -5,13 +5,19 @@ entries of /run/netns, nsfs bind mounts anywhere in the mount table of every mou
 namespace (/run/docker/netns, /run/user/UID/netns...), and /proc/PID/ns/net of every
 process; they are the same namespace when (st_dev, st_ino) match. To read one, a throw-away
 thread enters it (the caller's threads never change namespace), dumps its links and
-addresses over rtnetlink and reads its listening sockets.
-"""
-import os
-import threading
+addresses over rtnetlink and reads its listening sockets. One pass opens each namespace
+once: the same descriptor is asked its nsid (on a socket of the caller's namespace, made
+before the thread moves) and entered.
 
-from . import _nsid, _procnet, _rtnl, _sys, containers, holders, ns, procs, store
-from .errors import ContainerError, NetnsError, NoSuchContainer
+Start-up counts (`which` should cost little more than starting Python): the engines'
+module (json) is imported only to ask the engines, the socket reader only for ports, and
+the thread is a bare _thread one (threading costs a few ms of imports).
+"""
+import _thread
+import os
+
+from . import _nsid, _proc, _rtnl, _sys, ns, store
+from .errors import NetnsError
 
 HOST = "host"
 
@@ -112,7 +118,7 @@ class _Finder:
         readlink = os.readlink
         mount_namespaces: dict[str, str] = {}
         hidden = 0
-        for pid in procs.proc_pids():
+        for pid in _proc.proc_pids():
             try:
                 ino = _ino(readlink(f"/proc/{pid}/ns/net"))
                 mnt = readlink(f"/proc/{pid}/ns/mnt")
@@ -147,11 +153,11 @@ class _Finder:
         seen = set()  # (inode, point): other mount namespaces hold copies of ours
         for mnt, pid in [(here, "self")] + others:
             try:
-                table = list(holders.mountinfo(pid))
+                table = _proc.nsfs_mounts(pid)
             except OSError:
                 continue  # exited, or not ours to read
-            for point, root, fstype in table:
-                ino = _ino(root) if fstype == "nsfs" else None
+            for point, root in table:
+                ino = _ino(root)
                 if ino is None:
                     continue
                 n = self.get(self.nsfs, ino)
@@ -202,35 +208,41 @@ def _open(n):
 def _on_a_thread(work):
     """Run ``work()`` on a new thread, which may enter other namespaces and dies after."""
     failure = []
+    done = _thread.allocate_lock()
+    done.acquire()
 
     def run():
         try:
             work()
         except BaseException as e:  # handed to the caller's thread
             failure.append(e)
+        finally:
+            done.release()
 
-    t = threading.Thread(target=run, name="pynetns-inventory")
-    t.start()
-    t.join()
+    _thread.start_new_thread(run, ())
+    done.acquire()
     if failure:
         raise failure[0]
 
 
-def _enter(n):
-    """Move the calling (throw-away) thread into ``n``; sets n.error and returns False if
-    it cannot."""
-    try:
-        fd = _open(n)
-    except OSError as e:
-        n.error = f"cannot open it: {e.strerror}"
-        return False
+def _enter(n, fd=None):
+    """Move the calling (throw-away) thread into ``n`` (through ``fd`` when given); sets
+    n.error and returns False if it cannot."""
+    if fd is None:
+        try:
+            fd = _open(n)
+        except OSError as e:
+            n.error = f"cannot open it: {e.strerror}"
+            return False
+        try:
+            return _enter(n, fd)
+        finally:
+            os.close(fd)
     try:
         _sys.setns(fd, _sys.CLONE_NEWNET)
     except OSError as e:
         n.error = f"cannot enter it: {e.strerror}"
         return False
-    finally:
-        os.close(fd)
     return True
 
 
@@ -238,23 +250,53 @@ def _read(n, sockets):
     """Dump the namespace the calling thread is in into ``n``."""
     try:
         n.links = _rtnl.links()
-        n.listeners = _procnet.listeners() if sockets else []
+        if sockets:
+            from . import _procnet
+            n.listeners = _procnet.listeners()
+        else:
+            n.listeners = []
     except OSError as e:
         n.links = n.listeners = None
         n.error = f"cannot read it: {e.strerror}"
 
 
-def _read_all(namespaces, sockets):
-    # The caller's own namespace is read where the caller is: entering it would need
-    # CAP_SYS_ADMIN, which an unprivileged caller lacks.
+def _read_all(namespaces, dump, sockets, ask=True):
+    """Set each namespace's nsid (if ``ask``) and read those ``dump`` accepts (None: none),
+    opening each once. The caller's own namespace is read first, where the caller is:
+    entering it would need CAP_SYS_ADMIN, which an unprivileged caller lacks; and its dump
+    is the one that may make the kernel assign nsids in it (to the far ends of its veths),
+    so they are asked after it."""
     for n in namespaces:
-        if n.is_caller:
+        if n.is_caller and dump and dump(n):
             _read(n, sockets)
 
     def work():
-        for n in namespaces:
-            if not n.is_caller and _enter(n):
-                _read(n, sockets)
+        asker = _rtnl.NsidAsker() if ask else None  # made here: in the caller's namespace
+        try:
+            for n in namespaces:
+                wanted = dump is not None and not n.is_caller and dump(n)
+                if not (wanted or ask):
+                    continue
+                try:
+                    fd = _open(n)
+                except OSError as e:
+                    if wanted:
+                        n.error = f"cannot open it: {e.strerror}"
+                    continue
+                try:
+                    if asker is not None:
+                        asker.ask(fd, n.identity)
+                    if wanted and _enter(n, fd):
+                        _read(n, sockets)
+                finally:
+                    os.close(fd)
+            if asker is not None:
+                asker.wait()
+                for n in namespaces:
+                    n.nsid = asker.nsids.get(n.identity)
+        finally:
+            if asker is not None:
+                asker.close()
     _on_a_thread(work)
 
 
@@ -306,23 +348,32 @@ def _link_peers(namespaces):
     if not to_check:
         return
 
-    def check(n, pairs):
-        for (x, m, y), nsid in zip(pairs, _nsids_of([m for _, m, _ in pairs])):
-            if nsid == x.link_netnsid:
+    def settle(n, pairs, nsids):
+        for (x, m, y), nsid in zip(pairs, nsids):
+            if nsid is not None and nsid == x.link_netnsid:
                 n.peers[x.index] = (m, y)
+                if x.kind == y.kind == "veth":  # a veth pair: each end is the other's peer
+                    m.peers[y.index] = (n, x)
 
-    def work():
-        for n, pairs in to_check.values():
-            if not n.is_caller and _enter(n):
-                check(n, pairs)
+    # The caller's view first: the nsids asked there are every namespace's ``nsid``.
     for n, pairs in to_check.values():
         if n.is_caller:
-            check(n, pairs)
-    _on_a_thread(work)
+            settle(n, pairs, [m.nsid for _, m, _ in pairs])
+    rest = [(n, [p for p in pairs if p[0].index not in n.peers])
+            for n, pairs in to_check.values() if not n.is_caller]
+    rest = [(n, pairs) for n, pairs in rest if pairs]
+
+    def work():
+        for n, pairs in rest:
+            if _enter(n):
+                settle(n, pairs, _nsids_of([m for _, m, _ in pairs]))
+    if rest:
+        _on_a_thread(work)
 
 
 def _owners(found):
     """Attach the running containers to the namespaces they use; the engines' errors."""
+    from . import containers
     running, errors = _running()
     by_pid = {p: n for n in found.values() for p in n.pids}
     # Holders before the containers that only share their namespace (--network container:).
@@ -337,6 +388,8 @@ def _owners(found):
 def _running():
     """containers.running_everywhere(), but an engine whose containers all went between
     its listing and their inspection (NoSuchContainer) has none rather than failing all."""
+    from . import containers
+    from .errors import ContainerError, NoSuchContainer
     running, errors = [], []
     for name in containers.ENGINES:
         try:
@@ -352,6 +405,7 @@ def _in_cgroup(c):
     """Whether c.pid here is the container's process: an engine's PID means another
     process under a PID namespace of our own, or once the container's has exited. The
     proof attach uses: its cgroup path names the container's full ID."""
+    from . import containers
     try:
         with open(f"/proc/{c.pid}/cgroup") as f:
             return containers.in_cgroup_of(f.read(), c.id)
@@ -359,9 +413,12 @@ def _in_cgroup(c):
         return False
 
 
-def collect(interfaces=True, sockets=True, owners=True):
+def collect(interfaces=True, sockets=True, owners=True, focus=None):
     """The Inventory of every network namespace the caller can see. ``interfaces`` (and
-    ``sockets``, ``owners``) false skips entering namespaces (asking the engines)."""
+    ``sockets``, ``owners``) false skips entering namespaces (asking the engines).
+    ``focus``, a test of a link: when the caller's namespace has such links, only it and
+    the namespaces at the far ends of their veths are read (`which NAME` needs no more);
+    the others are listed with ``links`` None."""
     finder = _Finder()
     mount_namespaces, hidden = finder.processes()
     finder.entries()
@@ -374,14 +431,33 @@ def collect(interfaces=True, sockets=True, owners=True):
     namespaces = sorted(found.values(), key=lambda n: n.ino)
     for n in namespaces:
         n.command = _comm(n.pid) if n.pid else None
+    caller = next((n for n in namespaces if n.is_caller), None)
+    if not interfaces:
+        _read_all(namespaces, None, sockets)  # the nsids only
+    elif focus is None or caller is None:
+        _read_all(namespaces, _every, sockets)
+    else:
+        _read_focused(namespaces, caller, focus, sockets)
     if interfaces:
-        _read_all(namespaces, sockets)
         _link_peers(namespaces)
-    # After the dumps: a dump of a veth's end makes the kernel assign its peer an nsid.
-    for n, nsid in zip(namespaces, _nsids_of(namespaces)):
-        n.nsid = nsid
     warnings = _owners(found) if owners else []
     return Inventory(namespaces, warnings, hidden)
+
+
+def _every(n):
+    return True
+
+
+def _read_focused(namespaces, caller, focus, sockets):
+    """collect()'s ``focus``: the caller's namespace, then only the far ends of its links
+    that ``focus`` accepts (found by their nsid there), or every other when it has none."""
+    _read_all([caller], _every, sockets, ask=False)
+    if not any(map(focus, caller.links or ())):
+        _read_all(namespaces, lambda n: not n.is_caller, sockets)
+        return
+    far = {x.link_netnsid for x in caller.links if focus(x)} - {None}
+    _read_all(namespaces, None, sockets)  # every nsid, entering nothing
+    _read_all(namespaces, lambda n: n.nsid in far, sockets, ask=False)
 
 
 def _init_pid():
