@@ -49,16 +49,21 @@ _NSFS = b" - nsfs "  # the separator, then the type: a path's blanks are escaped
 
 
 def nsfs_mounts(pid="self"):
-    """(mount point, root) of the nsfs mounts in the mount namespace of ``pid``, e.g.
-    ("/run/netns/a", "net:[4026532288]"). Only their lines are split: a mount table is
+    """(mount point, root) of the nsfs mounts in the mount namespace of ``pid``, as
+    mountinfo writes them (escaped bytes: decoded() gives the text), e.g.
+    (b"/run/netns/a", b"net:[4026532288]"). Only their lines are split: a mount table is
     mostly other mounts, and every `ip netns exec` makes a copy of it."""
     with open(f"/proc/{pid}/mountinfo", "rb") as f:
         data = f.read()
     found = []
     at = data.find(_NSFS)
     while at >= 0:
-        start = data.rfind(b"\n", 0, at) + 1
-        fields = data[start:at].split()
-        found.append((os.fsdecode(unescape(fields[4])), os.fsdecode(unescape(fields[3]))))
+        fields = data[data.rfind(b"\n", 0, at) + 1:at].split()
+        found.append((fields[4], fields[3]))
         at = data.find(_NSFS, at + len(_NSFS))
     return found
+
+
+def decoded(field):
+    """The text of a mountinfo field."""
+    return os.fsdecode(unescape(field) if b"\\" in field else field)

@@ -150,20 +150,20 @@ class _Finder:
         """nsfs mounts of network namespaces, in the caller's mount namespace and others."""
         here = os.readlink("/proc/self/ns/mnt")
         others = [(mnt, pid) for mnt, pid in mount_namespaces.items() if mnt != here]
-        seen = set()  # (inode, point): other mount namespaces hold copies of ours
+        seen = set()  # (root, point): other mount namespaces hold copies of ours
         for mnt, pid in [(here, "self")] + others:
             try:
                 table = _proc.nsfs_mounts(pid)
             except OSError:
                 continue  # exited, or not ours to read
-            for point, root in table:
-                ino = _ino(root)
+            for raw in table:
+                if raw in seen or not raw[1].startswith(b"net:["):
+                    continue
+                seen.add(raw)
+                point, ino = _proc.decoded(raw[0]), _ino(_proc.decoded(raw[1]))
                 if ino is None:
                     continue
                 n = self.get(self.nsfs, ino)
-                if (ino, point) in seen:
-                    continue
-                seen.add((ino, point))
                 if pid == "self":
                     if os.path.dirname(point) != store.RUN_DIR:  # entries are its names
                         n.mounts.append(point)

@@ -5,7 +5,6 @@ inode, nsid, bind mount or symlink, how many processes are in it and the first, 
 and, when it has gone stale, why. prune's report names what it removed and what it keeps
 (broken entries it may not remove, stale ones), and why.
 """
-import shlex
 
 from .. import attachments, store
 from . import output
@@ -63,6 +62,7 @@ def _kept_healthy(entries):
                 how = ("a symlink pins nothing: `pynetns delete {}` removes it"
                        if e.checked.symlink else
                        "its bind mount pins that namespace: `pynetns delete {}` frees it")
+                import shlex  # re: only for this hint
                 kept.append((e.name, reason, how.format(shlex.quote(e.name))))
     _warn(owners.errors)
     return kept
