@@ -363,17 +363,20 @@ class Bench:
             self.failures.append(f"bench/completion.py exited {p.returncode}")
 
     def world(self):
-        """bench/world.py in new PID, mount and network namespaces; its rows join ours."""
+        """bench/world.py in new PID, mount and network namespaces (one world per case);
+        its rows join ours."""
         a = self.args
-        argv = ["unshare", "-m", "-n", "-p", "-f", "--mount-proc", "--propagation", "private",
-                self.t.python, str(HERE / "world.py"), str(Path(self.t.pynetns).parent.parent),
-                str(a.runs), str(a.world_runs), str(a.world_ns), str(a.world_veths),
-                str(a.world_procs)]
-        p = subprocess.run(argv, stdout=subprocess.PIPE, env=ENV, text=True, timeout=900)
-        if p.returncode:
-            self.failures.append(f"bench/world.py exited {p.returncode}")
-        for line in p.stdout.splitlines():
-            self.row(**json.loads(line))
+        for case, sizes in (("inventory", (a.world_ns, a.world_veths, a.world_procs)),
+                            ("which", (a.world_veths, a.world_veths, 2 * a.world_veths))):
+            argv = ["unshare", "-m", "-n", "-p", "-f", "--mount-proc", "--propagation",
+                    "private", self.t.python, str(HERE / "world.py"), case,
+                    str(Path(self.t.pynetns).parent.parent), str(a.runs), str(a.world_runs),
+                    *map(str, sizes)]
+            p = subprocess.run(argv, stdout=subprocess.PIPE, env=ENV, text=True, timeout=900)
+            if p.returncode:
+                self.failures.append(f"bench/world.py {case} exited {p.returncode}")
+            for line in p.stdout.splitlines():
+                self.row(**json.loads(line))
 
     def containers(self):
         """attach and exec --pid against the shell recipes they replace, for each engine

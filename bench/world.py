@@ -8,9 +8,10 @@ copies of the machine's nsfs mounts are dropped, a tmpfs on /run hides the engin
 the ones made here: NAMESPACES namespaces (every other one with an nsid), VETHS of them
 joined to the "host" by a veth pair with an address inside ("containers"), PROCS processes
 (one in each veth namespace, a few through `ip netns exec` and so in mount namespaces of
-their own, the rest here). Prints the rows as JSON lines for run.py's table.
+their own, the rest here). Prints the rows of CASE (inventory: against lsns and the shell
+loop; which: a host veth, against `python -c pass`) as JSON lines for run.py's table.
 
-    python bench/world.py VENV RUNS SLOW_RUNS NAMESPACES VETHS PROCS
+    python bench/world.py CASE VENV RUNS SLOW_RUNS NAMESPACES VETHS PROCS
 """
 import json
 import os
@@ -92,31 +93,33 @@ def checked(argv, want):
 
 
 def main(argv):
-    venv, runs, slow_runs, count, veths, procs = argv[0], *map(int, argv[1:])
+    case, venv, (runs, slow_runs, count, veths, procs) = argv[0], argv[1], map(int, argv[2:])
     t = run.Tools(venv)
     isolate()
     build(t, count, veths, procs)
-    lsns = [shutil.which("lsns", path=ENV["PATH"]), "-t", "net"]
-    loop = [shutil.which("bash", path=ENV["PATH"]), "-c", LOOP]
-    inventory = [t.pynetns, "inventory"]
-    which = [t.pynetns, "which", f"h{veths // 2}"]
-    checked(inventory, count + 2)
-    checked(lsns, 2)
-    checked(which, 3)
     label = f"({count} namespaces, {procs} processes)"
     rows = []
-    s = run.race(runs, [run.command("py", inventory), run.command("lsns", lsns)])
-    rows.append(dict(case=f"inventory vs `lsns -t net` {label}", py=s["py"], ip=s["lsns"],
-                     target="≤ 1.0× lsns", limit=1.0, against=s["lsns"]))
-    s = run.race(slow_runs, [run.command("py", inventory), run.command("loop", loop)])
-    rows.append(dict(case=f"inventory vs `for n in $(ip netns list)...; ip -n $n -br addr` "
-                          f"+ lsns {label}", py=s["py"], ip=s["loop"],
-                     target="≤ 0.1× the loop", limit=0.1, against=s["loop"]))
-    s = run.race(runs, [run.command("py", which),
-                        run.command("pass", [t.python, "-c", "pass"])])
-    rows.append(dict(case=f"which HOST-VETH ({veths} veth'd namespaces of {count})",
-                     py=s["py"], base=s["pass"], target="≤ 2× -c pass", limit=2.0,
-                     against=s["pass"]))
+    if case == "inventory":
+        lsns = [shutil.which("lsns", path=ENV["PATH"]), "-t", "net"]
+        loop = [shutil.which("bash", path=ENV["PATH"]), "-c", LOOP]
+        inventory = [t.pynetns, "inventory"]
+        checked(inventory, count + 2)
+        checked(lsns, 2)
+        s = run.race(runs, [run.command("py", inventory), run.command("lsns", lsns)])
+        rows.append(dict(case=f"inventory vs `lsns -t net` {label}", py=s["py"],
+                         ip=s["lsns"], target="≤ 1.0× lsns", limit=1.0, against=s["lsns"]))
+        s = run.race(slow_runs, [run.command("py", inventory), run.command("loop", loop)])
+        rows.append(dict(case=f"inventory vs `for n in $(ip netns list)...; ip -n $n -br "
+                              f"addr` + lsns {label}", py=s["py"], ip=s["loop"],
+                         target="≤ 0.1× the loop", limit=0.1, against=s["loop"]))
+    else:
+        which = [t.pynetns, "which", f"h{veths // 2}"]
+        checked(which, 3)
+        s = run.race(runs, [run.command("py", which),
+                            run.command("pass", [t.python, "-c", "pass"])])
+        rows.append(dict(case=f"which HOST-VETH ({veths} containers: veth'd namespaces, "
+                              f"{procs} processes)", py=s["py"], base=s["pass"],
+                         target="≤ 2× -c pass", limit=2.0, against=s["pass"]))
     for row in rows:
         print(json.dumps(row), flush=True)
     return 0

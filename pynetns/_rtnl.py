@@ -98,9 +98,33 @@ def _dump(sock, msg_type, body_len, attrs=b""):
             yield kind, payload
 
 
+_LINK_ATTRS = frozenset((IFLA_ADDRESS, IFLA_IFNAME, IFLA_LINK, IFLA_MASTER, IFLA_OPERSTATE,
+                         IFLA_LINKINFO, IFLA_LINK_NETNSID))
+
+
+def _some_attrs(payload, offset, wanted):
+    """_nsid.parse_attrs(payload, offset), only the types in ``wanted``: a link carries
+    some 40 attributes, and walking them through a 16-bit view of the message costs a
+    fraction of two function calls per attribute (a third of inventory's time, before)."""
+    if len(payload) & 1:
+        payload += b"\0"
+    view = memoryview(payload).cast("H")
+    attrs = {}
+    end = len(payload) - 4
+    while offset <= end:
+        length = view[offset >> 1]
+        if length < 4:
+            break
+        kind = view[(offset >> 1) + 1] & 0x3FFF
+        if kind in wanted:
+            attrs[kind] = payload[offset + 4:offset + length]
+        offset += (length + 3) & ~3
+    return attrs
+
+
 def _link(payload):
     flags = int.from_bytes(payload[8:12], _ORDER)
-    attrs = _nsid.parse_attrs(payload, IFINFOMSG_LEN)
+    attrs = _some_attrs(payload, IFINFOMSG_LEN, _LINK_ATTRS)
     kind = None
     if IFLA_LINKINFO in attrs:
         info = _nsid.parse_attrs(attrs[IFLA_LINKINFO])
@@ -141,6 +165,10 @@ def links():
     return found
 
 
+_ASK = _nsid.encode(_nsid.RTM_GETNSID, NLM_F_REQUEST, 0, ((_nsid.NETNSA_FD, 0),))
+_ASK_HEAD, _ASK_MIDDLE = _ASK[:8], _ASK[12:24]
+
+
 class NsidAsker:
     """The nsids, in the namespace this was made in, of namespace descriptors given one at
     a time (each may be closed, and the thread move elsewhere, right after): the requests
@@ -154,8 +182,9 @@ class NsidAsker:
     def ask(self, fd, key):
         """Ask for the nsid of ``fd``; nsids[key] is its answer (None: it has none)."""
         seq = self.sock.next_seq()
-        self.sock.sock.send(_nsid.encode(_nsid.RTM_GETNSID, NLM_F_REQUEST, seq,
-                                         ((_nsid.NETNSA_FD, fd),)))
+        # Only the seq and the fd change from one request to the next (as in nsid_replies).
+        self.sock.sock.send(_ASK_HEAD + seq.to_bytes(4, _ORDER) + _ASK_MIDDLE
+                            + fd.to_bytes(4, _ORDER))
         self.pending[seq] = key
         if len(self.pending) >= _nsid.CHUNK:
             self.wait()
