@@ -69,22 +69,25 @@ def _text(raw):
     return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _request(msg_type, seq, body_len, attrs=b""):
-    """A dump request with a zeroed family header (AF_UNSPEC: every family)."""
-    length = HDR_LEN + body_len + len(attrs)
-    return (length.to_bytes(4, _ORDER) + msg_type.to_bytes(2, _ORDER)
+def _request(msg_type, seq, body):
+    """A dump request: the header, then ``body`` (the family header and attributes)."""
+    return ((HDR_LEN + len(body)).to_bytes(4, _ORDER) + msg_type.to_bytes(2, _ORDER)
             + (NLM_F_REQUEST | NLM_F_DUMP).to_bytes(2, _ORDER) + seq.to_bytes(4, _ORDER)
-            + b"\0\0\0\0" + bytes(body_len) + attrs)
+            + b"\0\0\0\0" + body)
 
 
-_SKIP_STATS = (_nsid._ATTR32_LEN + IFLA_EXT_MASK.to_bytes(2, _ORDER)
-               + RTEXT_FILTER_SKIP_STATS.to_bytes(4, _ORDER))
+# Zeroed family headers (AF_UNSPEC: every family); links without their counters.
+_GETLINK = (bytes(IFINFOMSG_LEN) + _nsid._ATTR32_LEN + IFLA_EXT_MASK.to_bytes(2, _ORDER)
+            + RTEXT_FILTER_SKIP_STATS.to_bytes(4, _ORDER))
+_GETADDR = bytes(IFADDRMSG_LEN)
 
 
-def _dump(sock, msg_type, body_len, attrs=b""):
-    """Payloads of one dump's messages; OSError with the kernel's errno if it refuses."""
+def dump(sock, msg_type, body):
+    """Payloads of one dump's messages, on ``sock`` (an _nsid.Socket, or any netlink
+    socket with its ``sock`` and ``next_seq()``); OSError with the kernel's errno if it
+    refuses."""
     seq = sock.next_seq()
-    sock.sock.send(_request(msg_type, seq, body_len, attrs))
+    sock.sock.send(_request(msg_type, seq, body))
     while True:
         data = sock.sock.recv(1 << 16)
         for kind, flags, got, payload in _nsid.decode(data):
@@ -155,10 +158,10 @@ def _address(payload):
 def links():
     """Every interface of the calling thread's network namespace, with its addresses."""
     with _nsid.Socket(strict=True) as s:
-        found = [_link(p) for kind, p in _dump(s, RTM_GETLINK, IFINFOMSG_LEN, _SKIP_STATS)
+        found = [_link(p) for kind, p in dump(s, RTM_GETLINK, _GETLINK)
                  if kind == RTM_NEWLINK]
         by_index = {link.index: link for link in found}
-        for kind, payload in _dump(s, RTM_GETADDR, IFADDRMSG_LEN):
+        for kind, payload in dump(s, RTM_GETADDR, _GETADDR):
             if (kind == RTM_NEWADDR and (address := _address(payload))
                     and address[0] in by_index):
                 by_index[address[0]].addresses.append(address[1])

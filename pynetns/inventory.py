@@ -251,8 +251,8 @@ def _read(n, sockets):
     try:
         n.links = _rtnl.links()
         if sockets:
-            from . import _procnet
-            n.listeners = _procnet.listeners()
+            from . import _sockdiag
+            n.listeners = _sockdiag.listeners()
         else:
             n.listeners = []
     except OSError as e:
