@@ -31,8 +31,8 @@ class Namespace:
     end of a veth; ``nsid``: its nsid in the caller's namespace."""
 
     __slots__ = ("dev", "ino", "names", "mounts", "pids", "nsid", "is_host", "is_caller",
-                 "containers", "links", "listeners", "peers", "error", "command", "_sources",
-                 "_by_index")
+                 "containers", "links", "listeners", "peers", "error", "_command",
+                 "_sources", "_by_index")
 
     def __init__(self, dev, ino):
         self.dev, self.ino = dev, ino
@@ -43,7 +43,7 @@ class Namespace:
         self.links = self.listeners = None
         self.peers = {}
         self.error = None
-        self.command = None
+        self._command: str | bool | None = False  # not read yet
         self._by_index = None
 
     @property
@@ -53,6 +53,13 @@ class Namespace:
     @property
     def pid(self):
         return self.pids[0] if self.pids else None
+
+    @property
+    def command(self):
+        """The command name of its lowest PID (None without one), read when first asked."""
+        if self._command is False:
+            self._command = _comm(self.pid) if self.pid else None
+        return self._command
 
     @property
     def owner(self):
@@ -418,9 +425,9 @@ def _in_cgroup(c):
 def collect(interfaces=True, sockets=True, owners=True, focus=None):
     """The Inventory of every network namespace the caller can see. ``interfaces`` (and
     ``sockets``, ``owners``) false skips entering namespaces (asking the engines).
-    ``focus``, a test of a link: when the caller's namespace has such links, only it and
-    the namespaces at the far ends of their veths are read (`which NAME` needs no more);
-    the others are listed with ``links`` None."""
+    ``focus``, {"name": NAME} or {"index": INDEX} of a link: when the caller's namespace
+    has it, only it and the namespace at the far end of it are read (`which NAME` needs
+    no more); the others are listed with ``links`` None and maybe no ``nsid``."""
     finder = _Finder()
     mount_namespaces, hidden = finder.processes()
     finder.entries()
@@ -431,8 +438,6 @@ def collect(interfaces=True, sockets=True, owners=True, focus=None):
         if ident in found:
             setattr(found[ident], flag, True)
     namespaces = sorted(found.values(), key=lambda n: n.ino)
-    for n in namespaces:
-        n.command = _comm(n.pid) if n.pid else None
     caller = next((n for n in namespaces if n.is_caller), None)
     if not interfaces:
         _read_all(namespaces, None, sockets)  # the nsids only
@@ -451,15 +456,49 @@ def _every(n):
 
 
 def _read_focused(namespaces, caller, focus, sockets):
-    """collect()'s ``focus``: the caller's namespace, then only the far ends of its links
-    that ``focus`` accepts (found by their nsid there), or every other when it has none."""
-    _read_all([caller], _every, sockets, ask=False)
-    if not any(map(focus, caller.links or ())):
-        _read_all(namespaces, lambda n: not n.is_caller, sockets)
+    """collect()'s ``focus``: in the caller's namespace, only that link (and the one its
+    IFLA_LINK names there); then only the namespaces at the far end of it, found by their
+    nsid (asked until found: no thread, nothing entered). When the caller has no such
+    link, every namespace is read."""
+    try:
+        x = _rtnl.link(**focus)
+        if x is not None:
+            caller.links = [x]
+            if x.link and x.link_netnsid is None and x.link != x.index:
+                y = _rtnl.link(index=x.link)  # its parent, or its veth peer, here
+                caller.links += [y] if y is not None else []
+    except OSError:
+        x = None
+    if x is None:
+        _read_all(namespaces, _every, sockets)
         return
-    far = {x.link_netnsid for x in caller.links if focus(x)} - {None}
-    _read_all(namespaces, None, sockets)  # every nsid, entering nothing
-    _read_all(namespaces, lambda n: n.nsid in far, sockets, ask=False)
+    if x.link_netnsid is None:
+        return
+    asker = _rtnl.NsidAsker()
+    try:
+        for n in namespaces:
+            try:
+                fd = _open(n)
+            except OSError:
+                continue
+            try:
+                asker.ask(fd, n.identity)
+            finally:
+                os.close(fd)
+            if len(asker.pending) >= _ASKED_AT_ONCE:
+                asker.wait()
+                if x.link_netnsid in asker.nsids.values():
+                    break
+        asker.wait()
+    finally:
+        asker.close()
+    for n in namespaces:
+        n.nsid = asker.nsids.get(n.identity)  # None as well for those not asked
+    _read_all([n for n in namespaces if n.nsid == x.link_netnsid], _every, sockets,
+              ask=False)
+
+
+_ASKED_AT_ONCE = 16  # nsid requests between two looks at whether the far end is found
 
 
 def _init_pid():

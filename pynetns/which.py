@@ -64,8 +64,17 @@ def _packed(address):
 
 
 def focus(target):
-    """The test of a link that matches ``target`` (an interface name or index), else
-    None: what inventory.collect(focus=...) narrows its reading to."""
+    """What inventory.collect(focus=...) narrows its reading to: the link ``target``
+    names (an interface name or index), else None."""
+    if target.kind == "interface":
+        return {"name": target.value}
+    if target.kind == "index":
+        return {"index": target.value}
+    return None
+
+
+def _wanted(target):
+    """The test of a link that is ``target``, else None."""
     if target.kind == "interface":
         return lambda x: x.name == target.value
     if target.kind == "index":
@@ -127,7 +136,7 @@ def _socket_owners(n, inodes):
 
 def find(inventory, target):
     """Every Match of ``target`` (a Target) in the Inventory."""
-    wanted = focus(target)
+    wanted = _wanted(target)
     if wanted is not None:
         return _links(inventory, wanted)
     found: list[Match] = []

@@ -338,3 +338,23 @@ def test_an_interface_name_cannot_forge_output(world):
                                   ("which", "-j", "hv"), ("which", "a/b"), ("inventory", "-o")])
 def test_click_path_agrees(world, args):
     assert world.run(*args, click=True).triple() == world.run(*args).triple()
+
+
+def test_which_veth_with_both_ends_here(world):
+    """Both ends in the caller's namespace: the link `which` reads alone names its peer by
+    IFLA_LINK, which is read too."""
+    ip_host = ["/usr/bin/nsenter", "-t", str(world.init), "-m", "-n", "-p", IP]
+    subprocess.run([*ip_host, "link", "add", "p1", "type", "veth", "peer", "name", "p2"],
+                   check=True)
+    try:
+        host = str(world.host)
+        for target, near, far in (("p1", "p1@p2", "p2@p1"), ("p2", "p2@p1", "p1@p2")):
+            assert world.run("which", target).out == table([
+                WHICH, [host, "host", "-", f"{near} (veth)"],
+                [host, "host", "-", f"{far} (veth), peer of {target}"]])
+    finally:
+        subprocess.run([*ip_host, "link", "del", "p1"], check=True)
+
+
+def test_which_lo_here(world):
+    assert world.run("which", "lo").out == table([WHICH, [str(world.host), "host", "-", "lo"]])
