@@ -381,7 +381,8 @@ def _link_peers(namespaces):
 
 
 def _owners(found):
-    """Attach the running containers to the namespaces they use; the engines' errors."""
+    """Attach the running containers, then the node's pod sandboxes, to the namespaces
+    they use; the errors of the engines (and runtime) that did not answer."""
     from . import containers
     running, errors = _running()
     by_pid = {p: n for n in found.values() for p in n.pids}
@@ -391,7 +392,35 @@ def _owners(found):
         n = found.get(sandbox) or by_pid.get(c.pid)
         if n is not None and (n.identity == sandbox or _in_cgroup(c)):
             n.containers.append(c)
+    errors += _pods(found, by_pid)
     return [str(e) for e in errors if getattr(e, "installed", True)]
+
+
+def _pods(found, by_pid):
+    """Attach the node's pod sandboxes (cri.sandboxes(), when it has a CRI runtime: the
+    socket is all that is looked at when it has none) to their namespaces: the one of the
+    netns file the runtime names, else that of the sandbox's process, proved as for a
+    container. Returns the runtime's error, if it did not answer."""
+    from . import cri
+    from .errors import ContainerError
+    try:
+        pods = cri.sandboxes()
+    except ContainerError as e:
+        return [e]
+    for p in pods:
+        if p.network_mode == cri.NODE:
+            continue  # hostNetwork: the node's namespace, whose owner is "host"
+        n = None
+        if p.netns_path:
+            try:
+                n = found.get(cri._netns_file_identity(p))
+            except ContainerError:
+                pass  # the file is gone (a sandbox being removed)
+        if n is None and p.running and p.pid in by_pid and _in_cgroup(p):
+            n = by_pid[p.pid]
+        if n is not None:
+            n.containers.append(p)
+    return []
 
 
 def _running():
@@ -413,7 +442,7 @@ def _running():
 def _in_cgroup(c):
     """Whether c.pid here is the container's process: an engine's PID means another
     process under a PID namespace of our own, or once the container's has exited. The
-    proof attach uses: its cgroup path names the container's full ID."""
+    proof attach uses: its cgroup path names the container's (or sandbox's) full ID."""
     from . import containers
     try:
         with open(f"/proc/{c.pid}/cgroup") as f:
