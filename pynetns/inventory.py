@@ -112,6 +112,7 @@ class _Finder:
     def __init__(self):
         self.found = {}
         self.nsfs = ns.nsfs_device()
+        self.seen_mounts = set()
 
     def get(self, dev, ino):
         key = (dev, ino)
@@ -153,12 +154,13 @@ class _Finder:
                 n.names.append(e.name)
                 n._sources.append(store.path_of(e.name))
 
-    def mounts(self, mount_namespaces):
-        """nsfs mounts of network namespaces, in the caller's mount namespace and others."""
+    def mounts(self, mount_namespaces, ours=True):
+        """nsfs mounts of network namespaces, in the caller's mount namespace (unless not
+        ``ours``: read already) and others."""
         here = os.readlink("/proc/self/ns/mnt")
         others = [(mnt, pid) for mnt, pid in mount_namespaces.items() if mnt != here]
-        seen = set()  # (root, point): other mount namespaces hold copies of ours
-        for mnt, pid in [(here, "self")] + others:
+        seen = self.seen_mounts  # (root, point): other mount namespaces hold copies of ours
+        for mnt, pid in [(here, "self")] * ours + others:
             try:
                 table = _proc.nsfs_mounts(pid)
             except OSError:
@@ -385,18 +387,27 @@ def _owners(found):
     they use; the errors of the engines (and runtime) that did not answer."""
     from . import containers
     running, errors = _running()
-    by_pid = {p: n for n in found.values() for p in n.pids}
     # Holders before the containers that only share their namespace (--network container:).
     for c in sorted(running, key=lambda c: c.shares_with is not None):
         sandbox = containers.sandbox_identity(c)
-        n = found.get(sandbox) or by_pid.get(c.pid)
+        n = found.get(sandbox) or _of_pid(found, c.pid)
         if n is not None and (n.identity == sandbox or _in_cgroup(c)):
             n.containers.append(c)
-    errors += _pods(found, by_pid)
+    errors += _pods(found)
     return [str(e) for e in errors if getattr(e, "installed", True)]
 
 
-def _pods(found, by_pid):
+def _of_pid(found, pid):
+    """The namespace of ``found`` that process ``pid`` is in now, or None (a focused
+    Inventory has read no process: this asks the one the engine names)."""
+    try:
+        ino = _ino(os.readlink(f"/proc/{pid}/ns/net")) if pid else None
+    except OSError:
+        return None
+    return found.get((ns.nsfs_device(), ino))
+
+
+def _pods(found):
     """Attach the node's pod sandboxes (cri.sandboxes(), when it has a CRI runtime: the
     socket is all that is looked at when it has none) to their namespaces: the one of the
     netns file the runtime names, else that of the sandbox's process, proved as for a
@@ -416,8 +427,8 @@ def _pods(found, by_pid):
                 n = found.get(cri._netns_file_identity(p))
             except ContainerError:
                 pass  # the file is gone (a sandbox being removed)
-        if n is None and p.running and p.pid in by_pid and _in_cgroup(p):
-            n = by_pid[p.pid]
+        if n is None and p.running and _in_cgroup(p):
+            n = _of_pid(found, p.pid)
         if n is not None:
             n.containers.append(p)
     return []
@@ -455,57 +466,90 @@ def collect(interfaces=True, sockets=True, owners=True, focus=None):
     """The Inventory of every network namespace the caller can see. ``interfaces`` (and
     ``sockets``, ``owners``) false skips entering namespaces (asking the engines).
     ``focus``, {"name": NAME} or {"index": INDEX} of a link: when the caller's namespace
-    has it, only it and the namespace at the far end of it are read (`which NAME` needs
-    no more); the others are listed with ``links`` None and maybe no ``nsid``."""
+    has it, the Inventory holds only the caller's namespace with that link (and the one
+    its IFLA_LINK names there) and the namespace at its far end (what `which NAME` shows),
+    which is looked for no further than needed."""
+    if focus is not None and interfaces:
+        focused = _collect_focused(focus, sockets, owners)
+        if focused is not None:
+            return focused
     finder = _Finder()
     mount_namespaces, hidden = finder.processes()
     finder.entries()
     finder.mounts(mount_namespaces)
     found = finder.found
-    for ident, flag in ((_identity(f"/proc/{_init_pid()}/ns/net"), "is_host"),
-                        (_identity("/proc/thread-self/ns/net"), "is_caller")):
-        if ident in found:
-            setattr(found[ident], flag, True)
+    _mark(found)
     namespaces = sorted(found.values(), key=lambda n: n.ino)
-    caller = next((n for n in namespaces if n.is_caller), None)
-    if not interfaces:
-        _read_all(namespaces, None, sockets)  # the nsids only
-    elif focus is None or caller is None:
-        _read_all(namespaces, _every, sockets)
-    else:
-        _read_focused(namespaces, caller, focus, sockets)
+    _read_all(namespaces, _every if interfaces else None, sockets)
     if interfaces:
         _link_peers(namespaces)
     warnings = _owners(found) if owners else []
     return Inventory(namespaces, warnings, hidden)
 
 
+def _mark(found):
+    for ident, flag in ((_identity(f"/proc/{_init_pid()}/ns/net"), "is_host"),
+                        (_identity("/proc/thread-self/ns/net"), "is_caller")):
+        if ident in found:
+            setattr(found[ident], flag, True)
+
+
 def _every(n):
     return True
 
 
-def _read_focused(namespaces, caller, focus, sockets):
-    """collect()'s ``focus``: in the caller's namespace, only that link (and the one its
-    IFLA_LINK names there); then only the namespaces at the far end of it, found by their
-    nsid (asked until found: no thread, nothing entered). When the caller has no such
-    link, every namespace is read."""
+def _collect_focused(focus, sockets, owners):
+    """collect() with ``focus``, or None when the caller's namespace has no such link.
+    The far end's namespace is the one whose nsid here is the link's IFLA_LINK_NETNSID:
+    the sources are read, and their namespaces asked their nsid (nothing entered), a kind
+    at a time until it is found: /run/netns, our mount table, then every process and the
+    mount tables of the others."""
+    here = _identity("/proc/thread-self/ns/net")
     try:
         x = _rtnl.link(**focus)
-        if x is not None:
-            caller.links = [x]
-            if x.link and x.link_netnsid is None and x.link != x.index:
-                y = _rtnl.link(index=x.link)  # its parent, or its veth peer, here
-                caller.links += [y] if y is not None else []
+        if x is None or here is None:
+            return None
+        links = [x]
+        if x.link and x.link_netnsid is None and x.link != x.index:
+            y = _rtnl.link(index=x.link)  # its parent, or its veth peer, here
+            links += [y] if y is not None else []
     except OSError:
-        x = None
-    if x is None:
-        _read_all(namespaces, _every, sockets)
-        return
-    if x.link_netnsid is None:
-        return
+        return None
+    finder = _Finder()
+    caller = finder.get(*here)
+    caller.links, caller.is_caller = links, True
+    finder.entries()
+    hidden = 0
+    far = None
+    if x.link_netnsid is not None:
+        asked: dict = {}
+        far = _with_nsid(finder, x.link_netnsid, asked)
+        if far is None:
+            finder.mounts({})
+            far = _with_nsid(finder, x.link_netnsid, asked)
+        if far is None:
+            mount_namespaces, hidden = finder.processes()
+            finder.mounts(mount_namespaces, ours=False)
+            far = _with_nsid(finder, x.link_netnsid, asked)
+    found = {n.identity: n for n in (caller, far) if n is not None}
+    _mark(found)
+    namespaces = sorted(found.values(), key=lambda n: n.ino)
+    if far is not None and far is not caller:
+        _read_all([far], _every, sockets, ask=False)
+    _link_peers(namespaces)
+    warnings = _owners(found) if owners else []
+    return Inventory(namespaces, warnings, hidden)
+
+
+def _with_nsid(finder, nsid, asked):
+    """The namespace found so far whose nsid here is ``nsid``, asking those not in
+    ``asked`` (identity → its nsid) yet; None if none has it."""
     asker = _rtnl.NsidAsker()
     try:
-        for n in namespaces:
+        for n in list(finder.found.values()):
+            if n.identity in asked or n.is_caller:
+                continue
+            asked[n.identity] = None
             try:
                 fd = _open(n)
             except OSError:
@@ -514,20 +558,13 @@ def _read_focused(namespaces, caller, focus, sockets):
                 asker.ask(fd, n.identity)
             finally:
                 os.close(fd)
-            if len(asker.pending) >= _ASKED_AT_ONCE:
-                asker.wait()
-                if x.link_netnsid in asker.nsids.values():
-                    break
         asker.wait()
     finally:
         asker.close()
-    for n in namespaces:
-        n.nsid = asker.nsids.get(n.identity)  # None as well for those not asked
-    _read_all([n for n in namespaces if n.nsid == x.link_netnsid], _every, sockets,
-              ask=False)
-
-
-_ASKED_AT_ONCE = 16  # nsid requests between two looks at whether the far end is found
+    asked.update(asker.nsids)
+    for identity, got in asked.items():
+        finder.found[identity].nsid = got
+    return next((finder.found[i] for i, got in asker.nsids.items() if got == nsid), None)
 
 
 def _init_pid():

@@ -11,6 +11,7 @@ from . import output
 from ..attachments import Pruned
 from ..described import Owners, describe, stale
 from .output import err, out
+from .output import table as _table
 
 
 def _warn(errors):
@@ -30,13 +31,6 @@ def _text_columns(row):
             str(len(row["pids"])), str(row["pids"][0]) if row["pids"] else "-",
             output.printable(f"{owner['engine']}:{owner['name']}") if owner else "-",
             output.printable(f"stale: {row['stale']}") if row["stale"] else "ok"]
-
-
-def _table(lines):
-    """Columns padded to a common width, two spaces apart, no trailing blanks."""
-    widths = [max(len(cols[i]) for cols in lines) for i in range(len(lines[0]))] if lines else []
-    return "".join("  ".join(col.ljust(w) for col, w in zip(cols, widths)).rstrip() + "\n"
-                   for cols in lines)
 
 
 def show(entries, inv):

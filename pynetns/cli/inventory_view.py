@@ -3,9 +3,9 @@ import os
 
 from .. import inventory
 from . import output
-from .details import _table
 from ..errors import UsageError
 from .output import err, out, printable
+from .output import table as _table
 
 DEFAULT_COLUMNS = ("NS", "NSID", "NAMES", "NPROCS", "PID", "COMMAND", "OWNER", "INTERFACES")
 
