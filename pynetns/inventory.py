@@ -143,16 +143,22 @@ class _Finder:
             n._sources.extend(f"/proc/{p}/ns/net" for p in n.pids[:3])
         return mount_namespaces, hidden
 
-    def entries(self):
+    def entries(self, with_nsid=False):
+        """The namespaces of /run/netns; {identity: nsid here} of them ``with_nsid`` (asked
+        as `list` asks them, on the descriptors the check opened)."""
+        nsids: dict[tuple[int, int], int | None] = {}
         try:
-            found = store.entries(with_nsid=False)
+            found = store.entries(with_nsid=with_nsid)
         except NetnsError:
-            return  # /run/netns unreadable: `ip netns list` shows nothing either
+            return nsids  # /run/netns unreadable: `ip netns list` shows nothing either
         for e in found:
             if e.ok:
                 n = self.get(e.checked.dev, e.checked.ino)
                 n.names.append(e.name)
                 n._sources.append(store.path_of(e.name))
+                if with_nsid:
+                    nsids[n.identity] = n.nsid = e.nsid
+        return nsids
 
     def mounts(self, mount_namespaces, ours=True):
         """nsfs mounts of network namespaces, in the caller's mount namespace (unless not
@@ -518,12 +524,12 @@ def _collect_focused(focus, sockets, owners):
     finder = _Finder()
     caller = finder.get(*here)
     caller.links, caller.is_caller = links, True
-    finder.entries()
+    asked = finder.entries(with_nsid=x.link_netnsid is not None)
     hidden = 0
     far = None
     if x.link_netnsid is not None:
-        asked: dict = {}
-        far = _with_nsid(finder, x.link_netnsid, asked)
+        far = next((finder.found[i] for i, got in asked.items() if got == x.link_netnsid),
+                   None)
         if far is None:
             finder.mounts({})
             far = _with_nsid(finder, x.link_netnsid, asked)
