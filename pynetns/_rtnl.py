@@ -83,10 +83,31 @@ _GETLINK = (bytes(IFINFOMSG_LEN) + _nsid._ATTR32_LEN + IFLA_EXT_MASK.to_bytes(2,
 _GETADDR = bytes(IFADDRMSG_LEN)
 
 
+class Netlink:
+    """A bare netlink socket (NETLINK_ROUTE unless ``protocol``), in the shape dump()
+    drives. Unlike _nsid.Socket it sets no option: neither extended acks nor strict
+    checking changes a dump's answer (IFLA_EXT_MASK is honoured without strict checking),
+    and they are two system calls a namespace."""
+
+    def __init__(self, protocol=_nsid.NETLINK_ROUTE):
+        self.sock = socket.socket(_nsid.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
+                                  protocol)
+        self.seq = 0
+
+    def next_seq(self):
+        self.seq += 1
+        return self.seq
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+
 def dump(sock, msg_type, body):
-    """Payloads of one dump's messages, on ``sock`` (an _nsid.Socket, or any netlink
-    socket with its ``sock`` and ``next_seq()``); OSError with the kernel's errno if it
-    refuses."""
+    """Payloads of one dump's messages, on ``sock`` (a Netlink or an _nsid.Socket);
+    OSError with the kernel's errno if it refuses."""
     seq = sock.next_seq()
     sock.sock.send(_request(msg_type, seq, body))
     while True:
@@ -193,7 +214,7 @@ def link(name=None, index=0):
 
 def links():
     """Every interface of the calling thread's network namespace, with its addresses."""
-    with _nsid.Socket(strict=True) as s:
+    with Netlink() as s:
         found = [_link(p) for kind, p in dump(s, RTM_GETLINK, _GETLINK)
                  if kind == RTM_NEWLINK]
         by_index = {link.index: link for link in found}

@@ -11,7 +11,7 @@ import _socket
 import errno
 
 from . import _rtnl
-from ._nsid import _ORDER, AF_NETLINK
+from ._nsid import _ORDER
 from ._procnet import Listener
 
 NETLINK_SOCK_DIAG = 4
@@ -48,25 +48,11 @@ def parse(payload, proto):
                     int.from_bytes(payload[_INODE], _ORDER))
 
 
-class _Socket:
-    """A NETLINK_SOCK_DIAG socket, in the shape _rtnl.dump() drives."""
-
-    def __init__(self):
-        self.sock = _socket.socket(AF_NETLINK, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC,
-                                   NETLINK_SOCK_DIAG)
-        self.seq = 0
-
-    def next_seq(self):
-        self.seq += 1
-        return self.seq
-
-
 def listeners():
     """Every listening socket of this thread's namespace: TCP, then UDP; IPv4, then
     IPv6; then by port."""
     found = []
-    diag = _Socket()
-    try:
+    with _rtnl.Netlink(NETLINK_SOCK_DIAG) as diag:
         for proto, protocol, state in QUERIES:
             for family, _ in FAMILIES:
                 try:
@@ -83,6 +69,4 @@ def listeners():
                     some = _procnet.listeners_of(proto, family)
                 # By port: the kernel's order is its hash tables'.
                 found.extend(sorted(some, key=lambda s: (s.port, s.address)))
-    finally:
-        diag.sock.close()
     return found
