@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """pynetns against `ip netns`, side by side in one run: start-up, scale, batch, /proc scans,
-library use and memory. Prints a Markdown table of medians and ratios; exits 1 if a gate fails.
+library use, memory, `inventory` and `which`, and the container verbs against the shell
+recipes they replace. Prints a Markdown table of medians and ratios; exits 1 if a gate fails.
 
     .venv/bin/python bench/run.py [--quick] [--no-gate] [--runs N] [--only CASE] [--venv DIR]
 
@@ -9,8 +10,15 @@ Needs root. It re-executes itself under `unshare -m --propagation private` with 
 with it even if it is killed. The venv's installed `pynetns` is spawned directly (no shell, no
 pyenv shim); its interpreter is read from the script's #! line so that `-c pass` is measured on
 the very same binary. Children get a minimal environment (no PYTHON* variables).
+
+Rows whose case names another command (`lsns -t net`, a shell loop, a container recipe) put
+that command's time in the "ip" column. `inventory` and `which` run in a world of their own
+(bench/world.py): new PID, mount and network namespaces, so the processes, veths and nsfs
+mounts they count are only the ones made for them. The container rows need Docker or Podman
+with the test image (scripts/engines.sh up) and are left out, saying so, without them.
 """
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -20,6 +28,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import engines
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -352,12 +362,36 @@ class Bench:
         if p.returncode:
             self.failures.append(f"bench/completion.py exited {p.returncode}")
 
+    def world(self):
+        """bench/world.py in new PID, mount and network namespaces (one world per case);
+        its rows join ours."""
+        a = self.args
+        for case, sizes in (("inventory", (a.world_ns, a.world_veths, a.world_procs)),
+                            ("which", (a.world_veths, a.world_veths, 2 * a.world_veths))):
+            argv = ["unshare", "-m", "-n", "-p", "-f", "--mount-proc", "--propagation",
+                    "private", self.t.python, str(HERE / "world.py"), case,
+                    str(Path(self.t.pynetns).parent.parent), str(a.runs), str(a.world_runs),
+                    *map(str, sizes)]
+            p = subprocess.run(argv, stdout=subprocess.PIPE, env=ENV, text=True, timeout=900)
+            if p.returncode:
+                self.failures.append(f"bench/world.py {case} exited {p.returncode}")
+            for line in p.stdout.splitlines():
+                self.row(**json.loads(line))
+
+    def containers(self):
+        """attach and exec --pid against the shell recipes they replace, for each engine
+        that is up (bench/engines.py)."""
+        for row in engines.rows(self.t, self.args):
+            self.row(**row)
+
     def run(self):
         a = self.args
         try:
             for title, step in (("startup", self.startup), ("batch", self.batch),
                                 ("library", self.library), ("procs", self.procs),
-                                ("list", self.lists), ("completion", self.completion)):
+                                ("list", self.lists), ("world", self.world),
+                                ("containers", self.containers),
+                                ("completion", self.completion)):
                 if not a.only or title in a.only:
                     print(f"{title} …", file=sys.stderr, flush=True)
                     step()
@@ -380,15 +414,18 @@ def parse(argv):
     p.add_argument("--no-gate", action="store_true", help="exit 0 even when a target is missed")
     p.add_argument("--runs", type=int, help="timed rounds per start-up case (default 21)")
     p.add_argument("--only", action="append", metavar="CASE",
-                   choices=["startup", "batch", "library", "procs", "list", "completion"],
+                   choices=["startup", "batch", "library", "procs", "list", "world",
+                            "containers", "completion"],
                    help="run only this group of cases (repeatable)")
     p.add_argument("--venv", default=str(ROOT / ".venv"), help="venv holding pynetns")
     a = p.parse_args(argv)
     counts = dict(runs=21, slow_runs=7, batch=1000, library=1000, procs_ns=1000, procs=2000,
-                  list_small=1000, list_big=5000)
+                  list_small=1000, list_big=5000, world_runs=3, world_ns=1000,
+                  world_veths=200, world_procs=2000, engine_runs=11)
     if a.quick:
         counts = dict(runs=3, slow_runs=2, batch=50, library=50, procs_ns=50, procs=100,
-                      list_small=100, list_big=300)
+                      list_small=100, list_big=300, world_runs=1, world_ns=100,
+                  world_veths=20, world_procs=200, engine_runs=2)
     for key, value in counts.items():
         if getattr(a, key, None) is None:
             setattr(a, key, value)
@@ -412,10 +449,16 @@ def main(argv):
         ensure_gnu_time()
         # A private mount namespace: our /run/netns tmpfs and every bind mount die with us.
         os.environ[INNER] = "1"
+        # The engines' mount namespace, for bench/engines.py to make its containers in.
+        host_mnt = os.open("/proc/self/ns/mnt", os.O_RDONLY)
+        os.set_inheritable(host_mnt, True)
+        os.environ[engines.HOST_MNT] = str(host_mnt)
         os.execvp("unshare", ["unshare", "-m", "--propagation", "private", sys.executable,
                               str(Path(__file__).resolve())] + argv)
-    os.makedirs(RUN_DIR, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "pynetns-bench", RUN_DIR], check=True)
+    # Records of what attach makes go under /run/pynetns: ours die with us too.
+    for directory in (RUN_DIR, "/run/pynetns"):
+        os.makedirs(directory, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "pynetns-bench", directory], check=True)
     tools = Tools(args.venv)
     print(f"pynetns: {tools.pynetns}\ninterpreter: {tools.python}\nip: {tools.ip}",
           file=sys.stderr)

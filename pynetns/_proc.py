@@ -1,4 +1,5 @@
-"""/proc walked one way for every module that needs it: the PIDs, and those in a namespace.
+"""/proc walked one way for every module that needs it: the PIDs, those in a namespace, and
+the mounts of a mount namespace.
 
 Below store, procs and holders (it imports only ns), so none of them need each other for it.
 """
@@ -29,3 +30,51 @@ def pids_in(identity):
         except OSError:
             pass
     return found
+
+
+def unescape(field):
+    """mountinfo writes space, tab, newline and backslash as \\ooo."""
+    parts = field.split(b"\\")
+    out = [parts[0]]
+    for part in parts[1:]:
+        code = part[:3]
+        if len(code) == 3 and all(48 <= c <= 55 for c in code):
+            out.append(bytes([int(code, 8)]) + part[3:])
+        else:
+            out.append(b"\\" + part)
+    return b"".join(out)
+
+
+def mount_rows(pid="self"):
+    """(mount id, parent id, mount point, root, fstype) of every mount in the mount namespace
+    of ``pid``."""
+    with open(f"/proc/{pid}/mountinfo", "rb") as f:
+        for line in f:
+            fields = line.split()
+            fstype = fields[fields.index(b"-") + 1]
+            yield (int(fields[0]), int(fields[1]), os.fsdecode(unescape(fields[4])),
+                   os.fsdecode(unescape(fields[3])), os.fsdecode(fstype))
+
+
+_NSFS = b" - nsfs "  # the separator, then the type: a path's blanks are escaped as \040
+
+
+def nsfs_mounts(pid="self"):
+    """(mount point, root) of the nsfs mounts in the mount namespace of ``pid``, as
+    mountinfo writes them (escaped bytes: decoded() gives the text), e.g.
+    (b"/run/netns/a", b"net:[4026532288]"). Only their lines are split: a mount table is
+    mostly other mounts, and every `ip netns exec` makes a copy of it."""
+    with open(f"/proc/{pid}/mountinfo", "rb") as f:
+        data = f.read()
+    found = []
+    at = data.find(_NSFS)
+    while at >= 0:
+        fields = data[data.rfind(b"\n", 0, at) + 1:at].split()
+        found.append((fields[4], fields[3]))
+        at = data.find(_NSFS, at + len(_NSFS))
+    return found
+
+
+def decoded(field):
+    """The text of a mountinfo field."""
+    return os.fsdecode(unescape(field) if b"\\" in field else field)

@@ -1,17 +1,17 @@
-"""Listening sockets of the calling thread's network namespace, from /proc/thread-self/net.
+"""A listening socket (Listener), and the fallback that reads them from /proc/thread-self/net
+where the kernel has no sock_diag handler for a protocol (see _sockdiag, the usual way: it
+needs no /proc of our own PID namespace, and the kernel filters by state).
 
 The files under /proc/thread-self/net describe the namespace of the reading thread (unlike
 /proc/self/net, which follows the main thread), so a thread that has entered a namespace
 reads that namespace's sockets. TCP sockets count when they LISTEN, UDP ones when they are
 bound to a port (`ss -ltun` shows the same).
 """
-import socket
+import _socket as socket  # the C module: `socket` itself would import enum and selectors
 
 TCP_LISTEN = 0x0A
 UDP_UNCONNECTED = 0x07  # TCP_CLOSE, the state of a UDP socket without a peer
 
-_FILES = (("tcp", socket.AF_INET, "tcp"), ("tcp6", socket.AF_INET6, "tcp"),
-          ("udp", socket.AF_INET, "udp"), ("udp6", socket.AF_INET6, "udp"))
 
 
 class Listener:
@@ -53,14 +53,13 @@ def _parse(lines, family, proto):
         yield Listener(proto, _address(address, family), int(port, 16), int(fields[9]))
 
 
-def listeners():
-    """Every listening socket of this thread's namespace (IPv6 absent: none of those)."""
-    found = []
-    for name, family, proto in _FILES:
-        try:
-            with open(f"/proc/thread-self/net/{name}") as f:
-                lines = f.read().splitlines()
-        except FileNotFoundError:
-            continue  # no IPv6 in this kernel
-        found.extend(_parse(lines, family, proto))
-    return found
+def listeners_of(proto, family):
+    """The listening ``proto`` ("tcp", "udp") sockets of ``family`` in this thread's
+    namespace (none when the kernel has no IPv6)."""
+    name = proto + ("6" if family == socket.AF_INET6 else "")
+    try:
+        with open(f"/proc/thread-self/net/{name}") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return []
+    return list(_parse(lines, family, proto))

@@ -7,10 +7,10 @@ format, which is checked field by field in one place (Container) before anything
 Each request has one deadline and a size cap, whatever the engine does. Only the container
 verbs import this module.
 """
-import json
 import os
 import time
 
+from . import _jsonc as json  # not the json package: it imports re
 from .errors import ContainerError, EngineUnavailable, NoSuchContainer, Unsafe
 
 TIMEOUT = 30  # seconds for one whole engine request; a hung daemon must not hang pynetns

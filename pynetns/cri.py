@@ -8,10 +8,10 @@ sandbox (io.kubernetes.pod.namespace, .name) in state READY, then PodSandboxStat
 found as crictl finds it: CONTAINER_RUNTIME_ENDPOINT, else the default sockets. Only the
 pod: paths import this module (and _grpc).
 """
-import json
 import os
 import time
 
+from . import _jsonc as json  # not the json package: it imports re
 from . import containers
 from .errors import ContainerError, EngineUnavailable, NoSuchContainer, Unsafe
 

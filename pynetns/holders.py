@@ -9,10 +9,15 @@ mountinfo, so only the error path imports this module.
 import os
 
 from . import ns
-from ._mountinfo import mountinfo
-from ._proc import pids_in, proc_pids
+from ._proc import mount_rows, pids_in, proc_pids
 
 SHOWN_PIDS = 8
+
+
+def mountinfo(pid="self"):
+    """(mount point, root, fstype) of every mount in the mount namespace of ``pid``."""
+    for _, _, point, root, fstype in mount_rows(pid):
+        yield point, root, fstype
 
 
 def mounts_on_entry(name, run_dir):

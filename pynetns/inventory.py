@@ -5,13 +5,19 @@ entries of /run/netns, nsfs bind mounts anywhere in the mount table of every mou
 namespace (/run/docker/netns, /run/user/UID/netns...), and /proc/PID/ns/net of every
 process; they are the same namespace when (st_dev, st_ino) match. To read one, a throw-away
 thread enters it (the caller's threads never change namespace), dumps its links and
-addresses over rtnetlink and reads its listening sockets.
-"""
-import os
-import threading
+addresses over rtnetlink and reads its listening sockets. One pass opens each namespace
+once: the same descriptor is asked its nsid (on a socket of the caller's namespace, made
+before the thread moves) and entered.
 
-from . import _nsid, _procnet, _rtnl, _sys, containers, holders, ns, procs, store
-from .errors import ContainerError, NetnsError, NoSuchContainer
+Start-up counts (`which` should cost little more than starting Python): the engines'
+module (json) is imported only to ask the engines, the socket reader only for ports, and
+the thread is a bare _thread one (threading costs a few ms of imports).
+"""
+import _thread
+import os
+
+from . import _nsid, _proc, _rtnl, _sys, ns, store
+from .errors import NetnsError
 
 HOST = "host"
 
@@ -25,8 +31,8 @@ class Namespace:
     end of a veth; ``nsid``: its nsid in the caller's namespace."""
 
     __slots__ = ("dev", "ino", "names", "mounts", "pids", "nsid", "is_host", "is_caller",
-                 "containers", "links", "listeners", "peers", "error", "command", "_sources",
-                 "_by_index")
+                 "containers", "links", "listeners", "peers", "error", "_command",
+                 "_sources", "_by_index")
 
     def __init__(self, dev, ino):
         self.dev, self.ino = dev, ino
@@ -37,7 +43,7 @@ class Namespace:
         self.links = self.listeners = None
         self.peers = {}
         self.error = None
-        self.command = None
+        self._command: str | bool | None = False  # not read yet
         self._by_index = None
 
     @property
@@ -47,6 +53,13 @@ class Namespace:
     @property
     def pid(self):
         return self.pids[0] if self.pids else None
+
+    @property
+    def command(self):
+        """The command name of its lowest PID (None without one), read when first asked."""
+        if self._command is False:
+            self._command = _comm(self.pid) if self.pid else None
+        return self._command
 
     @property
     def owner(self):
@@ -99,6 +112,7 @@ class _Finder:
     def __init__(self):
         self.found = {}
         self.nsfs = ns.nsfs_device()
+        self.seen_mounts = set()
 
     def get(self, dev, ino):
         key = (dev, ino)
@@ -112,7 +126,7 @@ class _Finder:
         readlink = os.readlink
         mount_namespaces: dict[str, str] = {}
         hidden = 0
-        for pid in procs.proc_pids():
+        for pid in _proc.proc_pids():
             try:
                 ino = _ino(readlink(f"/proc/{pid}/ns/net"))
                 mnt = readlink(f"/proc/{pid}/ns/mnt")
@@ -129,35 +143,42 @@ class _Finder:
             n._sources.extend(f"/proc/{p}/ns/net" for p in n.pids[:3])
         return mount_namespaces, hidden
 
-    def entries(self):
+    def entries(self, with_nsid=False):
+        """The namespaces of /run/netns; {identity: nsid here} of them ``with_nsid`` (asked
+        as `list` asks them, on the descriptors the check opened)."""
+        nsids: dict[tuple[int, int], int | None] = {}
         try:
-            found = store.entries(with_nsid=False)
+            found = store.entries(with_nsid=with_nsid)
         except NetnsError:
-            return  # /run/netns unreadable: `ip netns list` shows nothing either
+            return nsids  # /run/netns unreadable: `ip netns list` shows nothing either
         for e in found:
             if e.ok:
                 n = self.get(e.checked.dev, e.checked.ino)
                 n.names.append(e.name)
                 n._sources.append(store.path_of(e.name))
+                if with_nsid:
+                    nsids[n.identity] = n.nsid = e.nsid
+        return nsids
 
-    def mounts(self, mount_namespaces):
-        """nsfs mounts of network namespaces, in the caller's mount namespace and others."""
+    def mounts(self, mount_namespaces, ours=True):
+        """nsfs mounts of network namespaces, in the caller's mount namespace (unless not
+        ``ours``: read already) and others."""
         here = os.readlink("/proc/self/ns/mnt")
         others = [(mnt, pid) for mnt, pid in mount_namespaces.items() if mnt != here]
-        seen = set()  # (inode, point): other mount namespaces hold copies of ours
-        for mnt, pid in [(here, "self")] + others:
+        seen = self.seen_mounts  # (root, point): other mount namespaces hold copies of ours
+        for mnt, pid in [(here, "self")] * ours + others:
             try:
-                table = list(holders.mountinfo(pid))
+                table = _proc.nsfs_mounts(pid)
             except OSError:
                 continue  # exited, or not ours to read
-            for point, root, fstype in table:
-                ino = _ino(root) if fstype == "nsfs" else None
+            for raw in table:
+                if raw in seen or not raw[1].startswith(b"net:["):
+                    continue
+                seen.add(raw)
+                point, ino = _proc.decoded(raw[0]), _ino(_proc.decoded(raw[1]))
                 if ino is None:
                     continue
                 n = self.get(self.nsfs, ino)
-                if (ino, point) in seen:
-                    continue
-                seen.add((ino, point))
                 if pid == "self":
                     if os.path.dirname(point) != store.RUN_DIR:  # entries are its names
                         n.mounts.append(point)
@@ -202,35 +223,41 @@ def _open(n):
 def _on_a_thread(work):
     """Run ``work()`` on a new thread, which may enter other namespaces and dies after."""
     failure = []
+    done = _thread.allocate_lock()
+    done.acquire()
 
     def run():
         try:
             work()
         except BaseException as e:  # handed to the caller's thread
             failure.append(e)
+        finally:
+            done.release()
 
-    t = threading.Thread(target=run, name="pynetns-inventory")
-    t.start()
-    t.join()
+    _thread.start_new_thread(run, ())
+    done.acquire()
     if failure:
         raise failure[0]
 
 
-def _enter(n):
-    """Move the calling (throw-away) thread into ``n``; sets n.error and returns False if
-    it cannot."""
-    try:
-        fd = _open(n)
-    except OSError as e:
-        n.error = f"cannot open it: {e.strerror}"
-        return False
+def _enter(n, fd=None):
+    """Move the calling (throw-away) thread into ``n`` (through ``fd`` when given); sets
+    n.error and returns False if it cannot."""
+    if fd is None:
+        try:
+            fd = _open(n)
+        except OSError as e:
+            n.error = f"cannot open it: {e.strerror}"
+            return False
+        try:
+            return _enter(n, fd)
+        finally:
+            os.close(fd)
     try:
         _sys.setns(fd, _sys.CLONE_NEWNET)
     except OSError as e:
         n.error = f"cannot enter it: {e.strerror}"
         return False
-    finally:
-        os.close(fd)
     return True
 
 
@@ -238,23 +265,55 @@ def _read(n, sockets):
     """Dump the namespace the calling thread is in into ``n``."""
     try:
         n.links = _rtnl.links()
-        n.listeners = _procnet.listeners() if sockets else []
+        if sockets:
+            from . import _sockdiag
+            n.listeners = _sockdiag.listeners()
+        else:
+            n.listeners = []
     except OSError as e:
         n.links = n.listeners = None
         n.error = f"cannot read it: {e.strerror}"
 
 
-def _read_all(namespaces, sockets):
-    # The caller's own namespace is read where the caller is: entering it would need
-    # CAP_SYS_ADMIN, which an unprivileged caller lacks.
+def _read_all(namespaces, dump, sockets, ask=True):
+    """Set each namespace's nsid (if ``ask``) and read those ``dump`` accepts (None: none),
+    opening each once. The caller's own namespace is read first, where the caller is:
+    entering it would need CAP_SYS_ADMIN, which an unprivileged caller lacks; and its dump
+    is the one that may make the kernel assign nsids in it (to the far ends of its veths),
+    so they are asked after it."""
     for n in namespaces:
-        if n.is_caller:
+        if n.is_caller and dump and dump(n):
             _read(n, sockets)
 
     def work():
-        for n in namespaces:
-            if not n.is_caller and _enter(n):
-                _read(n, sockets)
+        asker = _rtnl.NsidAsker() if ask else None  # made here: in the caller's namespace
+        try:
+            for n in namespaces:
+                wanted = dump is not None and not n.is_caller and dump(n)
+                if not (wanted or ask):
+                    continue
+                try:
+                    fd = _open(n)
+                except OSError as e:
+                    if wanted:
+                        n.error = f"cannot open it: {e.strerror}"
+                    continue
+                try:
+                    if asker is not None:
+                        asker.ask(fd, n.identity)
+                    if wanted and _enter(n, fd):
+                        _read(n, sockets)
+                finally:
+                    os.close(fd)
+            if asker is not None:
+                asker.wait()
+                for n in namespaces:
+                    n.nsid = asker.nsids.get(n.identity)
+        finally:
+            if asker is not None:
+                asker.close()
+    # One thread: two, each with half the namespaces, were slower (measured: the dumps
+    # serialize in the kernel).
     _on_a_thread(work)
 
 
@@ -306,37 +365,86 @@ def _link_peers(namespaces):
     if not to_check:
         return
 
-    def check(n, pairs):
-        for (x, m, y), nsid in zip(pairs, _nsids_of([m for _, m, _ in pairs])):
-            if nsid == x.link_netnsid:
+    def settle(n, pairs, nsids):
+        for (x, m, y), nsid in zip(pairs, nsids):
+            if nsid is not None and nsid == x.link_netnsid:
                 n.peers[x.index] = (m, y)
+                if x.kind == y.kind == "veth":  # a veth pair: each end is the other's peer
+                    m.peers[y.index] = (n, x)
 
-    def work():
-        for n, pairs in to_check.values():
-            if not n.is_caller and _enter(n):
-                check(n, pairs)
+    # The caller's view first: the nsids asked there are every namespace's ``nsid``.
     for n, pairs in to_check.values():
         if n.is_caller:
-            check(n, pairs)
-    _on_a_thread(work)
+            settle(n, pairs, [m.nsid for _, m, _ in pairs])
+    rest = [(n, [p for p in pairs if p[0].index not in n.peers])
+            for n, pairs in to_check.values() if not n.is_caller]
+    rest = [(n, pairs) for n, pairs in rest if pairs]
+
+    def work():
+        for n, pairs in rest:
+            if _enter(n):
+                settle(n, pairs, _nsids_of([m for _, m, _ in pairs]))
+    if rest:
+        _on_a_thread(work)
 
 
 def _owners(found):
-    """Attach the running containers to the namespaces they use; the engines' errors."""
+    """Attach the running containers, then the node's pod sandboxes, to the namespaces
+    they use; the errors of the engines (and runtime) that did not answer."""
+    from . import containers
     running, errors = _running()
-    by_pid = {p: n for n in found.values() for p in n.pids}
     # Holders before the containers that only share their namespace (--network container:).
     for c in sorted(running, key=lambda c: c.shares_with is not None):
         sandbox = containers.sandbox_identity(c)
-        n = found.get(sandbox) or by_pid.get(c.pid)
+        n = found.get(sandbox) or _of_pid(found, c.pid)
         if n is not None and (n.identity == sandbox or _in_cgroup(c)):
             n.containers.append(c)
+    errors += _pods(found)
     return [str(e) for e in errors if getattr(e, "installed", True)]
+
+
+def _of_pid(found, pid):
+    """The namespace of ``found`` that process ``pid`` is in now, or None (a focused
+    Inventory has read no process: this asks the one the engine names)."""
+    try:
+        ino = _ino(os.readlink(f"/proc/{pid}/ns/net")) if pid else None
+    except OSError:
+        return None
+    return found.get((ns.nsfs_device(), ino))
+
+
+def _pods(found):
+    """Attach the node's pod sandboxes (cri.sandboxes(), when it has a CRI runtime: the
+    socket is all that is looked at when it has none) to their namespaces: the one of the
+    netns file the runtime names, else that of the sandbox's process, proved as for a
+    container. Returns the runtime's error, if it did not answer."""
+    from . import cri
+    from .errors import ContainerError
+    try:
+        pods = cri.sandboxes()
+    except ContainerError as e:
+        return [e]
+    for p in pods:
+        if p.network_mode == cri.NODE:
+            continue  # hostNetwork: the node's namespace, whose owner is "host"
+        n = None
+        if p.netns_path:
+            try:
+                n = found.get(cri._netns_file_identity(p))
+            except ContainerError:
+                pass  # the file is gone (a sandbox being removed)
+        if n is None and p.running and _in_cgroup(p):
+            n = _of_pid(found, p.pid)
+        if n is not None:
+            n.containers.append(p)
+    return []
 
 
 def _running():
     """containers.running_everywhere(), but an engine whose containers all went between
     its listing and their inspection (NoSuchContainer) has none rather than failing all."""
+    from . import containers
+    from .errors import ContainerError, NoSuchContainer
     running, errors = [], []
     for name in containers.ENGINES:
         try:
@@ -351,7 +459,8 @@ def _running():
 def _in_cgroup(c):
     """Whether c.pid here is the container's process: an engine's PID means another
     process under a PID namespace of our own, or once the container's has exited. The
-    proof attach uses: its cgroup path names the container's full ID."""
+    proof attach uses: its cgroup path names the container's (or sandbox's) full ID."""
+    from . import containers
     try:
         with open(f"/proc/{c.pid}/cgroup") as f:
             return containers.in_cgroup_of(f.read(), c.id)
@@ -359,29 +468,109 @@ def _in_cgroup(c):
         return False
 
 
-def collect(interfaces=True, sockets=True, owners=True):
+def collect(interfaces=True, sockets=True, owners=True, focus=None):
     """The Inventory of every network namespace the caller can see. ``interfaces`` (and
-    ``sockets``, ``owners``) false skips entering namespaces (asking the engines)."""
+    ``sockets``, ``owners``) false skips entering namespaces (asking the engines).
+    ``focus``, {"name": NAME} or {"index": INDEX} of a link: when the caller's namespace
+    has it, the Inventory holds only the caller's namespace with that link (and the one
+    its IFLA_LINK names there) and the namespace at its far end (what `which NAME` shows),
+    which is looked for no further than needed."""
+    if focus is not None and interfaces:
+        focused = _collect_focused(focus, sockets, owners)
+        if focused is not None:
+            return focused
     finder = _Finder()
     mount_namespaces, hidden = finder.processes()
     finder.entries()
     finder.mounts(mount_namespaces)
     found = finder.found
+    _mark(found)
+    namespaces = sorted(found.values(), key=lambda n: n.ino)
+    _read_all(namespaces, _every if interfaces else None, sockets)
+    if interfaces:
+        _link_peers(namespaces)
+    warnings = _owners(found) if owners else []
+    return Inventory(namespaces, warnings, hidden)
+
+
+def _mark(found):
     for ident, flag in ((_identity(f"/proc/{_init_pid()}/ns/net"), "is_host"),
                         (_identity("/proc/thread-self/ns/net"), "is_caller")):
         if ident in found:
             setattr(found[ident], flag, True)
+
+
+def _every(n):
+    return True
+
+
+def _collect_focused(focus, sockets, owners):
+    """collect() with ``focus``, or None when the caller's namespace has no such link.
+    The far end's namespace is the one whose nsid here is the link's IFLA_LINK_NETNSID:
+    the sources are read, and their namespaces asked their nsid (nothing entered), a kind
+    at a time until it is found: /run/netns, our mount table, then every process and the
+    mount tables of the others."""
+    here = _identity("/proc/thread-self/ns/net")
+    try:
+        x = _rtnl.link(**focus)
+        if x is None or here is None:
+            return None
+        links = [x]
+        if x.link and x.link_netnsid is None and x.link != x.index:
+            y = _rtnl.link(index=x.link)  # its parent, or its veth peer, here
+            links += [y] if y is not None else []
+    except OSError:
+        return None
+    finder = _Finder()
+    caller = finder.get(*here)
+    caller.links, caller.is_caller = links, True
+    asked = finder.entries(with_nsid=x.link_netnsid is not None)
+    hidden = 0
+    far = None
+    if x.link_netnsid is not None:
+        far = next((finder.found[i] for i, got in asked.items() if got == x.link_netnsid),
+                   None)
+        if far is None:
+            finder.mounts({})
+            far = _with_nsid(finder, x.link_netnsid, asked)
+        if far is None:
+            mount_namespaces, hidden = finder.processes()
+            finder.mounts(mount_namespaces, ours=False)
+            far = _with_nsid(finder, x.link_netnsid, asked)
+    found = {n.identity: n for n in (caller, far) if n is not None}
+    _mark(found)
     namespaces = sorted(found.values(), key=lambda n: n.ino)
-    for n in namespaces:
-        n.command = _comm(n.pid) if n.pid else None
-    if interfaces:
-        _read_all(namespaces, sockets)
-        _link_peers(namespaces)
-    # After the dumps: a dump of a veth's end makes the kernel assign its peer an nsid.
-    for n, nsid in zip(namespaces, _nsids_of(namespaces)):
-        n.nsid = nsid
+    if far is not None and far is not caller:
+        _read_all([far], _every, sockets, ask=False)
+    _link_peers(namespaces)
     warnings = _owners(found) if owners else []
     return Inventory(namespaces, warnings, hidden)
+
+
+def _with_nsid(finder, nsid, asked):
+    """The namespace found so far whose nsid here is ``nsid``, asking those not in
+    ``asked`` (identity → its nsid) yet; None if none has it."""
+    asker = _rtnl.NsidAsker()
+    try:
+        for n in list(finder.found.values()):
+            if n.identity in asked or n.is_caller:
+                continue
+            asked[n.identity] = None
+            try:
+                fd = _open(n)
+            except OSError:
+                continue
+            try:
+                asker.ask(fd, n.identity)
+            finally:
+                os.close(fd)
+        asker.wait()
+    finally:
+        asker.close()
+    asked.update(asker.nsids)
+    for identity, got in asked.items():
+        finder.found[identity].nsid = got
+    return next((finder.found[i] for i, got in asker.nsids.items() if got == nsid), None)
 
 
 def _init_pid():

@@ -8,11 +8,12 @@ namespace inode and ctime), so a later entry of the same name never inherits it.
 
 Nothing under /run/pynetns is followed through a symlink, every directory on the way must
 be root's and not writable by others, and a record that is not what we write is ignored.
-json is imported only when a record is read or written.
+Records are JSON, through _jsonc (the json package would import re).
 """
 import os
 import stat as _stat
 
+from . import _jsonc
 from .rundir import pause
 
 ROOT = "/run/pynetns"
@@ -190,9 +191,8 @@ class Records:
             return None
         finally:
             os.close(fd)
-        import json
         try:
-            record = json.loads(data)
+            record = _jsonc.loads(data)
         except ValueError:
             return None
         return record if _valid(record) else None
@@ -205,7 +205,6 @@ class Records:
     def save(self, name, record):
         """Write the record of ``name`` atomically; a crash leaves at most a temporary
         file that sweep() removes."""
-        import json
         directory = self._dir(create=True)
         root = _open_chain(["records"], False)
         try:
@@ -214,7 +213,7 @@ class Records:
                          | os.O_CLOEXEC, 0o644, dir_fd=root)
             try:
                 try:
-                    os.write(fd, json.dumps(record).encode())
+                    os.write(fd, _jsonc.dumps(record).encode())
                 finally:
                     os.close(fd)
                 pause("record:written")

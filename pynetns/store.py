@@ -89,10 +89,10 @@ def _mount_id(fd):
 def _mounts_on_entries(run_dir):
     """O_PATH descriptors of the mounts on entries of ``run_dir`` while it is a plain
     directory (containerd, say, mounts pod namespaces there without making it a mount point)."""
-    from . import _mountinfo
+    from . import _proc
     here = _mount_id(run_dir)
     found = []
-    for mount_id, parent_id, point, _, _ in _mountinfo.rows():
+    for mount_id, parent_id, point, _, _ in _proc.mount_rows():
         directory, _, name = point.rpartition("/")
         if parent_id != here or directory != RUN_DIR:
             continue

@@ -3,8 +3,11 @@
 TARGET is an interface name or index, an IPv4/IPv6 address, or [tcp|udp]:PORT. A name or
 an index means the caller's namespace first (what `ip link` shows here) and, only when it
 has none, every namespace. Each match of a veth brings the far end along.
+
+Addresses are compared packed (inet_pton): ipaddress would cost more to import (~15 ms)
+than `which` spends on everything else in a small host.
 """
-import ipaddress
+import _socket
 import os
 
 from .errors import UsageError
@@ -41,14 +44,42 @@ def parse(text):
         if not 0 < index < 2**31:
             raise UsageError(f'Invalid interface index "{text}"')
         return Target(text, "index", index)
-    try:
-        return Target(text, "address", ipaddress.ip_address(text))
-    except ValueError:
-        pass
+    packed = _packed(text)
+    if packed is not None:
+        return Target(text, "address", packed)
     if _is_ifname(text):
         return Target(text, "interface", text)
     raise UsageError(f'"{text}" is not an interface name or index, an IP address '
                      "or [tcp|udp]:PORT")
+
+
+def _packed(address):
+    """(family, packed bytes) of an IPv4 or IPv6 address in text, else None."""
+    for family in (_socket.AF_INET, _socket.AF_INET6):
+        try:
+            return family, _socket.inet_pton(family, address)
+        except OSError:
+            continue
+    return None
+
+
+def focus(target):
+    """What inventory.collect(focus=...) narrows its reading to: the link ``target``
+    names (an interface name or index), else None."""
+    if target.kind == "interface":
+        return {"name": target.value}
+    if target.kind == "index":
+        return {"index": target.value}
+    return None
+
+
+def _wanted(target):
+    """The test of a link that is ``target``, else None."""
+    if target.kind == "interface":
+        return lambda x: x.name == target.value
+    if target.kind == "index":
+        return lambda x: x.index == target.value
+    return None
 
 
 class Match:
@@ -105,15 +136,14 @@ def _socket_owners(n, inodes):
 
 def find(inventory, target):
     """Every Match of ``target`` (a Target) in the Inventory."""
-    if target.kind == "interface":
-        return _links(inventory, lambda x: x.name == target.value)
-    if target.kind == "index":
-        return _links(inventory, lambda x: x.index == target.value)
+    wanted = _wanted(target)
+    if wanted is not None:
+        return _links(inventory, wanted)
     found: list[Match] = []
     for n in inventory.namespaces:
         if target.kind == "address":
             found.extend(Match(n, x, address=a) for x in n.links or () for a in x.addresses
-                         if ipaddress.ip_address(a.split("/")[0]) == target.value)
+                         if _packed(a.split("/")[0]) == target.value)
         else:
             hits = [s for s in n.listeners or () if s.port == target.value
                     and target.proto in (None, s.proto)]

@@ -5,13 +5,13 @@ inode, nsid, bind mount or symlink, how many processes are in it and the first, 
 and, when it has gone stale, why. prune's report names what it removed and what it keeps
 (broken entries it may not remove, stale ones), and why.
 """
-import shlex
 
 from .. import attachments, store
 from . import output
 from ..attachments import Pruned
 from ..described import Owners, describe, stale
 from .output import err, out
+from .output import table as _table
 
 
 def _warn(errors):
@@ -31,13 +31,6 @@ def _text_columns(row):
             str(len(row["pids"])), str(row["pids"][0]) if row["pids"] else "-",
             output.printable(f"{owner['engine']}:{owner['name']}") if owner else "-",
             output.printable(f"stale: {row['stale']}") if row["stale"] else "ok"]
-
-
-def _table(lines):
-    """Columns padded to a common width, two spaces apart, no trailing blanks."""
-    widths = [max(len(cols[i]) for cols in lines) for i in range(len(lines[0]))] if lines else []
-    return "".join("  ".join(col.ljust(w) for col, w in zip(cols, widths)).rstrip() + "\n"
-                   for cols in lines)
 
 
 def show(entries, inv):
@@ -63,6 +56,7 @@ def _kept_healthy(entries):
                 how = ("a symlink pins nothing: `pynetns delete {}` removes it"
                        if e.checked.symlink else
                        "its bind mount pins that namespace: `pynetns delete {}` frees it")
+                import shlex  # re: only for this hint
                 kept.append((e.name, reason, how.format(shlex.quote(e.name))))
     _warn(owners.errors)
     return kept

@@ -1,11 +1,11 @@
 """What `inventory` and `which` print: a table with a header (lsns's layout) or JSON."""
 import os
 
-from .. import inventory, which
+from .. import inventory
 from . import output
-from .details import _table
 from ..errors import UsageError
 from .output import err, out, printable
+from .output import table as _table
 
 DEFAULT_COLUMNS = ("NS", "NSID", "NAMES", "NPROCS", "PID", "COMMAND", "OWNER", "INTERFACES")
 
@@ -162,6 +162,7 @@ def _match_json(m):
 
 def show_which(inv):
     """The `which` verb: 0 with matches, 1 when nothing has TARGET, 255 for a bad one."""
+    from .. import which
     if len(inv.args) != 1:
         err("Usage: pynetns which [-j] NAME|INDEX|ADDRESS|[tcp|udp]:PORT")
         return 255
@@ -170,7 +171,7 @@ def show_which(inv):
     except UsageError as e:
         err(str(e))
         return 255
-    found = inventory.collect(sockets=target.kind == "port")
+    found = inventory.collect(sockets=target.kind == "port", focus=which.focus(target))
     matches = which.find(found, target)
     _warn(found)
     if not matches:

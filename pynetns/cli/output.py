@@ -177,3 +177,9 @@ def json_array(items, pretty=False, strict=False):
     w.array(items)
     return w.text()
 
+
+def table(lines):
+    """Columns padded to a common width, two spaces apart, no trailing blanks."""
+    widths = [max(len(cols[i]) for cols in lines) for i in range(len(lines[0]))] if lines else []
+    return "".join("  ".join(col.ljust(w) for col, w in zip(cols, widths)).rstrip() + "\n"
+                   for cols in lines)

@@ -340,3 +340,64 @@ def test_an_interface_name_cannot_forge_output(world):
                                   ("which", "-j", "hv"), ("which", "a/b"), ("inventory", "-o")])
 def test_click_path_agrees(world, args):
     assert world.run(*args, click=True).triple() == world.run(*args).triple()
+
+
+def test_which_veth_with_both_ends_here(world):
+    """Both ends in the caller's namespace: the link `which` reads alone names its peer by
+    IFLA_LINK, which is read too."""
+    ip_host = ["/usr/bin/nsenter", "-t", str(world.init), "-m", "-n", "-p", IP]
+    subprocess.run([*ip_host, "link", "add", "p1", "type", "veth", "peer", "name", "p2"],
+                   check=True)
+    try:
+        host = str(world.host)
+        for target, near, far in (("p1", "p1@p2", "p2@p1"), ("p2", "p2@p1", "p1@p2")):
+            assert world.run("which", target).out == table([
+                WHICH, [host, "host", "-", f"{near} (veth)"],
+                [host, "host", "-", f"{far} (veth), peer of {target}"]])
+    finally:
+        subprocess.run([*ip_host, "link", "del", "p1"], check=True)
+
+
+def test_which_lo_here(world):
+    assert world.run("which", "lo").out == table([WHICH, [str(world.host), "host", "-", "lo"]])
+
+
+def test_which_finds_a_far_end_held_by_a_mount_or_a_process(world):
+    """The far end of a host veth in a namespace that only a bind mount outside /run/netns
+    holds, or only a process: `which` looks past /run/netns (our mount table, then every
+    process) until it finds the namespace with that nsid."""
+    enter = ["/usr/bin/nsenter", "-t", str(world.init), "-m", "-n", "-p"]
+    made = subprocess.run([*enter, "bash", "-c", """
+        set -e
+        touch /tmp/pynetns-inventory/m2
+        unshare --net=/tmp/pynetns-inventory/m2 true
+        unshare -n sleep 600 >/dev/null 2>&1 &
+        for i in $(seq 200); do
+            [ "$(stat -L -c %i /proc/$!/ns/net)" != "$(stat -L -c %i /proc/self/ns/net)" ] \\
+                && break
+            sleep 0.01
+        done
+        echo $!"""], capture_output=True, text=True, check=True)
+    pid = made.stdout.split()[-1]
+    ip = [*enter, IP]
+    try:
+        for host_end, far_end, where in (("hm", "em", "/tmp/pynetns-inventory/m2"),
+                                         ("hp", "ep", pid)):
+            subprocess.run([*ip, "link", "add", host_end, "type", "veth", "peer", "name",
+                            far_end, "netns", where], check=True)
+            index = json.loads(subprocess.run([*ip, "-j", "link", "show", host_end],
+                                              capture_output=True, check=True).stdout)
+            inode = subprocess.run([*enter, "stat", "-L", "-c", "%i",
+                                    where if where.startswith("/") else f"/proc/{where}/ns/net"],
+                                   capture_output=True, text=True, check=True).stdout.strip()
+            r = world.run("which", host_end)
+            assert (r.rc, r.err) == (0, b""), r
+            assert r.out == table([
+                WHICH, [str(world.host), "host", "-", f"{host_end}@if2 (veth)"],
+                [inode, "-", "-", f"{far_end}@if{index[0]['ifindex']} (veth), peer of "
+                                  f"{host_end}"]])
+    finally:
+        subprocess.run([*ip, "link", "del", "hm"], stderr=subprocess.DEVNULL)
+        subprocess.run([*ip, "link", "del", "hp"], stderr=subprocess.DEVNULL)
+        subprocess.run([*enter, "kill", pid])
+        subprocess.run([*enter, "umount", "/tmp/pynetns-inventory/m2"])
