@@ -1,19 +1,20 @@
 """Container engines: a Docker or Podman container → its process, pinned against PID reuse.
 
-Docker is asked over its Engine API socket (DOCKER_HOST, default /var/run/docker.sock) with
-a minimal HTTP/1.1 client (http.client would cost ~25 ms of imports: ssl, email); Podman
-through its own CLI, which honours CONTAINER_HOST by itself. Both answer in the same inspect
-format, which is checked field by field in one place (Container) before anything trusts it.
-Each request has one deadline and a size cap, whatever the engine does. Only the container
-verbs import this module.
+Every engine client is an Engine (the interface below): Docker is asked over its Engine API
+socket (DOCKER_HOST, default /var/run/docker.sock) with a minimal HTTP/1.1 client
+(http.client would cost ~25 ms of imports: ssl, email); Podman through its own CLI, which
+honours CONTAINER_HOST by itself. Both answer in the same inspect format, which is checked
+field by field in one place (Container) before anything trusts it. Each request has one
+deadline and a size cap, whatever the engine does. Only the container verbs (and completion
+of ENGINE: words) import this module.
 """
-import json
 import os
 import time
 
 from .errors import ContainerError, EngineUnavailable, NoSuchContainer, Unsafe
 
 TIMEOUT = 30  # seconds for one whole engine request; a hung daemon must not hang pynetns
+QUICK = 0.5  # seconds for a request that only helps (a hint, a TAB press): a shell must not freeze
 MAX_ANSWER = 16 << 20  # bytes: an inspect is a few KiB, a listing of 1,000 containers ~2 MiB
 PID_MAX = 1 << 22  # the kernel's PID_MAX_LIMIT: no PID is larger
 _HEX = frozenset("0123456789abcdef")
@@ -111,33 +112,78 @@ class Container:
 def _show(value):
     """A bad value for a one-line message: short, printable."""
     from ._text import printable
+    import json
     text = repr(value) if isinstance(value, str) else json.dumps(value)[:40]
     return f"{_kind(value)} {printable(text[:40])}"
 
 
-def _checked(engine_name, ref, container):
-    if not container.answers(ref):
-        raise EngineUnavailable(f"{engine_name}: asked about {ref!r}, it answered about "
-                                f"container {container.short_id} ({container.name!r})")
-    return container
-
-
 class Deadline:
-    """One time limit for everything a request does (connect, every read, the child)."""
+    """One time limit for everything a request does (connect, every read, the child):
+    ``seconds``, or PYNETNS_ENGINE_TIMEOUT, or TIMEOUT."""
 
-    def __init__(self):
-        try:  # PYNETNS_ENGINE_TIMEOUT: for engines slower than usual (and for tests)
-            seconds = float(os.environ.get("PYNETNS_ENGINE_TIMEOUT") or TIMEOUT)
-        except ValueError:
-            seconds = TIMEOUT
+    def __init__(self, seconds=None):
+        if seconds is None:
+            try:  # PYNETNS_ENGINE_TIMEOUT: for engines slower than usual (and for tests)
+                seconds = float(os.environ.get("PYNETNS_ENGINE_TIMEOUT") or TIMEOUT)
+            except ValueError:
+                seconds = TIMEOUT
         self.seconds = seconds if seconds > 0 else TIMEOUT
-        self.end = time.monotonic() + seconds
+        self.end = time.monotonic() + self.seconds
 
     def left(self, what):
         left = self.end - time.monotonic()
         if left <= 0:
             raise EngineUnavailable(f"{what}: no complete answer within {self.seconds:g} s")
         return left
+
+
+class Engine:
+    """The interface of a container engine's client; Docker and Podman are the two. A new
+    engine is one subclass listed in _CLIENTS (CONTRIBUTING.md has the whole checklist).
+
+    ``name`` is its prefix (ENGINE:REF) and the engine named in messages. A subclass
+    answers ``_inspect(ref)`` (one Container, or NoSuchContainer), ``running()`` (a Container
+    per running container) and ``listed()`` ((name, ID) of each running container, from
+    one listing: what completion offers), each request within ``deadline()``: ``seconds``,
+    or Deadline's default. inspect() is _inspect() with the checks every engine's answer
+    gets.
+    """
+
+    name = ""
+
+    def __init__(self, seconds=None):
+        self.seconds = seconds
+
+    def deadline(self):
+        return Deadline(self.seconds)
+
+    def inspect(self, ref):
+        """The container ``ref`` names (a name, "/name" as the engine prints it, an ID or a
+        prefix of one), checked to be the one asked about."""
+        if ref.startswith("/"):  # Docker's .Name; Docker redirects it, Podman refuses it
+            ref = ref[1:]
+        if not ref:
+            raise NoSuchContainer(f"{self.name}: no container named")
+        container = self._inspect(ref)
+        if not container.answers(ref):
+            raise EngineUnavailable(f"{self.name}: asked about {ref!r}, it answered about "
+                                    f"container {container.short_id} ({container.name!r})")
+        return container
+
+    def _inspect(self, ref):
+        raise NotImplementedError
+
+    def running(self):
+        raise NotImplementedError
+
+    def listed(self):
+        raise NotImplementedError
+
+
+def _loads(text):
+    """json.loads, imported only once an engine has answered (json costs ~10 ms: re, enum)."""
+    import json
+    return json.loads(text)
 
 
 def _percent(ref):
@@ -161,10 +207,11 @@ def _unchunk(body):
         pos = end + 2 + size + 2
 
 
-class Docker:
+class Docker(Engine):
     name = "docker"
 
-    def __init__(self):
+    def __init__(self, seconds=None):
+        super().__init__(seconds)
         host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
         if not host.startswith("unix://"):
             raise EngineUnavailable(
@@ -201,7 +248,7 @@ class Docker:
             sock.close()
 
     def _get(self, path):
-        deadline = Deadline()
+        deadline = self.deadline()
         try:
             raw = self._exchange(path, deadline)
         except TimeoutError:  # the socket's timeout, set to what was left of the deadline
@@ -232,12 +279,12 @@ class Docker:
         except ValueError:
             raise EngineUnavailable(f"docker: {self.host} did not answer in HTTP") from None
         try:
-            data = json.loads(body) if body else None
+            data = _loads(body) if body else None
         except ValueError:
             raise EngineUnavailable(f"docker: {self.host} did not answer in JSON") from None
         return status, data
 
-    def inspect(self, ref):
+    def _inspect(self, ref):
         status, data = self._get(f"/containers/{_percent(ref)}/json")
         if status == 404:
             raise NoSuchContainer(f'docker: no such container "{ref}"')
@@ -246,26 +293,40 @@ class Docker:
             if not isinstance(message, str):
                 message = f"HTTP {status}"
             raise ContainerError(f"docker: {message}")
-        return _checked("docker", ref, Container("docker", data))
+        return Container("docker", data)
 
-    def running(self):
+    def _listing(self):
+        """The items of GET /containers/json (the running containers), each with a valid Id."""
         status, data = self._get("/containers/json")
         if status != 200:
             raise EngineUnavailable(f"docker: listing containers failed: HTTP {status}")
         if not isinstance(data, list):
             raise EngineUnavailable(f"docker: malformed answer: the container list is "
                                     f"{_kind(data)}, not a list")
-        ids = [item.get("Id") if isinstance(item, dict) else None for item in data]
-        if not all(map(valid_id, ids)):
+        if not all(isinstance(item, dict) and valid_id(item.get("Id")) for item in data):
             raise EngineUnavailable("docker: malformed answer: an item of the container "
                                     "list has no valid Id")
+        return data
+
+    def running(self):
         found = []
-        for cid in ids:
+        for item in self._listing():
             try:
-                found.append(self.inspect(cid))
+                found.append(self.inspect(item["Id"]))
             except NoSuchContainer:
                 pass  # removed since the listing
         return found
+
+    def listed(self):
+        return [(name, item["Id"]) for item in self._listing()
+                for name in _names(item.get("Names"))[:1]]
+
+
+def _names(value):
+    """The names of a listing's item ("Names": ["/web"] from Docker, ["web"] from Podman)."""
+    if not isinstance(value, list):
+        return []
+    return [n[1:] if n.startswith("/") else n for n in value if isinstance(n, str) and n]
 
 
 def _run_capped(argv, deadline):
@@ -334,10 +395,11 @@ def _which(command):
     return None
 
 
-class Podman:
+class Podman(Engine):
     name = "podman"
 
-    def __init__(self):
+    def __init__(self, seconds=None):
+        super().__init__(seconds)
         self.exe = _which("podman")
         if self.exe is None:
             raise EngineUnavailable("podman: not installed (no podman in PATH)",
@@ -346,17 +408,17 @@ class Podman:
     def _run(self, *args):
         """(returncode, stdout, the last 'Error:' line or the last line of stderr)."""
         try:
-            rc, out, err = _run_capped([self.exe, *args], Deadline())
+            rc, out, err = _run_capped([self.exe, *args], self.deadline())
         except OSError as e:
             raise EngineUnavailable(f"podman: cannot run {self.exe}: {e.strerror}") from None
         lines = err.decode(errors="replace").strip().splitlines() or [""]
         errors = [ln for ln in lines if ln.startswith("Error:")]
         return rc, out, (errors or lines)[-1]
 
-    def _inspect(self, refs):
+    def _inspect_all(self, refs):
         rc, out, error = self._run("container", "inspect", "--format", "json", *refs)
         try:
-            data = json.loads(out or b"[]")
+            data = _loads(out or b"[]")
         except ValueError:
             data = None
         if rc == 0 and not isinstance(data, list):
@@ -371,12 +433,12 @@ class Podman:
             raise EngineUnavailable(f"podman: {printable(error) or f'exit status {rc}'}")
         return found
 
-    def inspect(self, ref):
-        found = self._inspect([ref])
+    def _inspect(self, ref):
+        found = self._inspect_all([ref])
         if len(found) != 1:
             raise EngineUnavailable(f"podman: malformed answer: {len(found)} containers "
                                     f"for {ref!r}")
-        return _checked("podman", ref, found[0])
+        return found[0]
 
     def running(self):
         rc, out, error = self._run("ps", "--quiet", "--no-trunc")
@@ -389,19 +451,34 @@ class Podman:
         if not ids:
             return []
         try:
-            return [c for c in self._inspect(ids) if c.id in ids]
+            return [c for c in self._inspect_all(ids) if c.id in ids]
         except NoSuchContainer:
             return []  # every one of them was removed since the listing
 
+    def listed(self):
+        rc, out, error = self._run("ps", "--no-trunc", "--format", "json")
+        if rc != 0:
+            raise EngineUnavailable(f"podman: {error or f'exit status {rc}'}")
+        try:
+            data = _loads(out or b"[]")
+        except ValueError:
+            data = None
+        if not isinstance(data, list) or not all(
+                isinstance(item, dict) and valid_id(item.get("Id")) for item in data):
+            raise EngineUnavailable("podman: malformed answer: ps printed no list of "
+                                    "containers with IDs")
+        return [(name, item["Id"]) for item in data for name in _names(item.get("Names"))[:1]]
 
-_CLIENTS = {"docker": Docker, "podman": Podman}
+
+_CLIENTS: dict[str, type[Engine]] = {c.name: c for c in (Docker, Podman)}
 ENGINES = tuple(_CLIENTS)  # in the order a bare container name is looked up
 
 
-def engine(name):
-    """A client for engine ``name``; EngineUnavailable when it cannot be used at all.
-    (Pods are cri.py's, which builds on this module: cri.Runtime.)"""
-    return _CLIENTS[name]()
+def engine(name, seconds=None):
+    """A client for engine ``name`` whose requests each end within ``seconds`` (default:
+    Deadline's); EngineUnavailable when it cannot be used at all. (Pods are cri.py's,
+    which builds on this module: cri.Runtime.)"""
+    return _CLIENTS[name](seconds)
 
 
 def split_spec(word):
@@ -413,8 +490,6 @@ def split_spec(word):
 
 
 def inspect(engine_name, ref):
-    if not ref:
-        raise NoSuchContainer(f"{engine_name}: no container named")
     return engine(engine_name).inspect(ref)
 
 
@@ -450,6 +525,19 @@ def find(word):
     if not found:
         raise NoSuchContainer("; ".join(map(str, unknown)))
     return found[0]
+
+
+def known_as(ref, seconds=QUICK):
+    """'ENGINE:REF' for each engine that knows a container ``ref``, each asked within
+    ``seconds``; an engine that cannot answer is left out: this is for hints, never to act."""
+    found = []
+    for name in ENGINES:
+        try:
+            engine(name, seconds).inspect(ref)
+        except ContainerError:
+            continue
+        found.append(f"{name}:{ref}")
+    return found
 
 
 def running_everywhere():

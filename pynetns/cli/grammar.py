@@ -122,7 +122,9 @@ VERBS = [
          "and the mounts and processes holding it are named"),
     Verb("identify", "[PID]", "print the name of PID's network namespace (default: self)"),
     Verb("pids", "NAME", "print the PIDs of processes in NAME"),
-    Verb("exec", "[NAME] CMD...", "run CMD in NAME (with -all: in every namespace)", [
+    Verb("exec", "[NAME|docker:C|podman:C] CMD...", "run CMD in NAME (with -all: in every "
+         "namespace), or in the network namespace of container C (pinned and proved to be "
+         "C's as attach does)", [
         Option("pid", ["--pid"],
                "also enter the PID namespace of NAME's processes, or of docker:C or "
                "podman:C, with a /proc of its own: ps and top show the container's "
@@ -132,7 +134,8 @@ VERBS = [
                "container) could read host files through it, and is refused, as are the "
                "host's own namespaces", prefix=False),
         Option("force_host", ["--force"],
-               "with --pid: enter such a target anyway; also a hostNetwork pod:",
+               "with --pid: enter such a target anyway; also a hostNetwork pod: or a "
+               "--network host container",
                prefix=False)]),
     Verb("monitor", "", "print 'add NAME' / 'delete NAME' as entries appear and go"),
     Verb("attach", "NAME PID|PATH|[docker:|podman:]CONTAINER|pod:[NAMESPACE/]NAME",

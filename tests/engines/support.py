@@ -1,4 +1,5 @@
 """Helpers of the container tests: engine CLIs, the pynetns runner, a private /run/netns."""
+import contextlib
 import json
 import os
 import shutil
@@ -158,3 +159,23 @@ class PrivateRunDir:
         self.holder.wait()
         self.holder.stdout.close()
         shutil.rmtree(self.bin)
+
+
+@contextlib.contextmanager
+def etc_netns_file(name, file, text):
+    """/etc/netns/NAME/FILE holding ``text`` while the block runs; /etc/netns goes after it
+    too if this made it and nothing else is in it by then."""
+    etc = f"/etc/netns/{name}"
+    made_top = not os.path.exists("/etc/netns")
+    os.makedirs(etc)
+    try:
+        with open(f"{etc}/{file}", "w") as f:
+            f.write(text)
+        yield
+    finally:
+        shutil.rmtree(etc)
+        if made_top:
+            try:
+                os.rmdir("/etc/netns")
+            except OSError:
+                pass  # another test's files are in it now
