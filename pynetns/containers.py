@@ -141,15 +141,17 @@ class Engine:
     """The interface of a container engine's client; Docker and Podman are the two. A new
     engine is one subclass listed in _CLIENTS (CONTRIBUTING.md has the whole checklist).
 
-    ``name`` is its prefix (ENGINE:REF) and the engine named in messages. A subclass
-    answers ``_inspect(ref)`` (one Container, or NoSuchContainer), ``running()`` (a Container
-    per running container) and ``listed()`` ((name, ID) of each running container, from
-    one listing: what completion offers), each request within ``deadline()``: ``seconds``,
-    or Deadline's default. inspect() is _inspect() with the checks every engine's answer
-    gets.
+    ``name`` is its prefix (ENGINE:REF) and the engine named in messages; ``cgroup`` the
+    word its containers' cgroup paths use beside the ID (ENGINE-ID, ENGINE-ID.scope), by
+    which pin() proves a process is the container's. A subclass answers ``_inspect(ref)``
+    (one Container, or NoSuchContainer), ``running()`` (a Container per running container)
+    and ``listed()`` ((name, ID) of each running container, from one listing: what
+    completion offers), each request within ``deadline()``: ``seconds``, or Deadline's
+    default. inspect() is _inspect() with the checks every engine's answer gets.
     """
 
     name = ""
+    cgroup = ""
 
     def __init__(self, seconds=None):
         self.seconds = seconds
@@ -209,6 +211,7 @@ def _unchunk(body):
 
 class Docker(Engine):
     name = "docker"
+    cgroup = "docker"
 
     def __init__(self, seconds=None):
         super().__init__(seconds)
@@ -397,6 +400,7 @@ def _which(command):
 
 class Podman(Engine):
     name = "podman"
+    cgroup = "libpod"
 
     def __init__(self, seconds=None):
         super().__init__(seconds)
@@ -670,10 +674,13 @@ def sandbox_identity(container):
     return (st.st_dev, st.st_ino) if st and st.st_dev == nsfs_device() else None
 
 
-def in_cgroup_of(cgroups, cid, engines=("docker", "libpod")):
+def in_cgroup_of(cgroups, cid, engines=None):
     """Does a line of /proc/PID/cgroup put the process in container ``cid``'s cgroup? Its
     path has a component that is the ID itself (cgroupfs: /docker/ID) or ENGINE-ID or
-    ENGINE-ID.scope (libpod-ID, systemd's docker-ID.scope): equal, not merely containing."""
+    ENGINE-ID.scope (libpod-ID, systemd's docker-ID.scope): equal, not merely containing.
+    ``engines``: those words (default: every engine's Engine.cgroup)."""
+    if engines is None:
+        engines = [c.cgroup for c in _CLIENTS.values()]
     names = {cid, *(f"{e}-{cid}{s}" for e in engines for s in ("", ".scope"))}
     return any(not names.isdisjoint(line.split(":", 2)[-1].split("/"))
                for line in cgroups.splitlines())

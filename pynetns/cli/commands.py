@@ -41,10 +41,16 @@ def _quote(name):
     return shlex.quote(name)
 
 
+def suggests_delete(e):
+    """Whether list tells the user to delete broken entry ``e`` (completion offers those):
+    every one but a directory with something in it, which delete cannot remove."""
+    return not (e.problem == "a directory" and not e.checked.symlink and _holds_files(e.name))
+
+
 def _broken_line(e):
     shown = output.printable(e.name)
     line = f'"{shown}" is {output.printable(e.problem)}, not a network namespace'
-    if e.problem == "a directory" and not e.checked.symlink and _holds_files(e.name):
+    if not suggests_delete(e):
         return line + " (it is not empty: delete removes empty directories only)"
     # A name with control characters is shown escaped; bash's $'...' reads it back.
     arg = _quote(e.name) if shown == e.name else "$'" + shown.replace("'", "\\'") + "'"
