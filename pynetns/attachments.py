@@ -243,15 +243,14 @@ class Outcome:
 
     @property
     def name(self) -> str:
-        """The entry's name: the container's (ENGINE:NAME when several engines have one of
-        that name), or the pod's NAMESPACE_NAME."""
-        if self.clash:
-            return f"{self.container.engine}:{self.container.name}"
-        return getattr(self.container, "entry_name", self.container.name)
+        """The entry's name: the container's or its Podman pod's (ENGINE:NAME when several
+        engines have one of that name), or the Kubernetes pod's NAMESPACE_NAME."""
+        name = self.container.entry_name
+        return f"{self.container.engine}:{name}" if self.clash else name
 
     def as_json(self) -> dict[str, Any]:
         item = {**self.container.as_json(), "action": self.action}
-        if self.name != self.container.name:
+        if self.name != item["name"]:
             item["entry"] = self.name
         if self.reason:
             item["reason"] = self.reason
@@ -264,7 +263,7 @@ def _ours(record, container):
     """Was the entry made from this container (by id, or by name for a re-created one)?"""
     owner = (record or {}).get("container") or {}
     return owner.get("engine") == container.engine and (
-        owner.get("id") == container.id or owner.get("name") == container.name)
+        owner.get("id") == container.id or owner.get("name") == container.as_json()["name"])
 
 
 def _attach_one(c, by_id, symlink, force, clash):
@@ -318,10 +317,10 @@ def attach_all(symlink: bool = False, force: bool = False
     by_id = {c.id: c for c in found}
     engines_of: dict[str, list[str]] = {}
     for c in found:
-        engines_of.setdefault(c.name, []).append(c.engine)
+        engines_of.setdefault(c.entry_name, []).append(c.engine)
     outcomes = []
-    for c in sorted(found, key=lambda c: (c.engine, c.name)):
-        holders = sorted(set(engines_of[c.name]))
+    for c in sorted(found, key=lambda c: (c.engine, c.entry_name)):
+        holders = sorted(set(engines_of[c.entry_name]))
         clash = tuple(holders) if len(holders) > 1 else ()
         try:
             outcomes.append(_attach_one(c, by_id, symlink, force, clash))

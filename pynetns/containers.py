@@ -34,10 +34,14 @@ def valid_id(value):
 
 class Container:
     """What an engine says about a container (its inspect data, trimmed), checked: an
-    answer of another shape raises EngineUnavailable naming the engine and the field."""
+    answer of another shape raises EngineUnavailable naming the engine and the field.
+
+    A Podman pod's infra container (``infra``, in pod ``pod``) stands for its pod once
+    ``pod_name`` is known: it answers to the pod's name and ID, and its entry is named
+    after the pod."""
 
     __slots__ = ("engine", "id", "name", "pid", "status", "paused", "network_mode",
-                 "sandbox_key")
+                 "sandbox_key", "pod", "infra", "pod_name")
 
     def __init__(self, engine, data):
         self.engine = engine
@@ -62,6 +66,12 @@ class Container:
                                       "HostConfig.")
         self.sandbox_key = self._str(self._object(data, "NetworkSettings"), "SandboxKey",
                                      "NetworkSettings.")
+        self.pod = self._str(data, "Pod")
+        infra = data.get("IsInfra", False)
+        if type(infra) is not bool:
+            self._bad(f"IsInfra is {_kind(infra)}, not a boolean")
+        self.infra = infra and valid_id(self.pod)
+        self.pod_name = ""
 
     def _bad(self, problem):
         raise EngineUnavailable(f"{self.engine}: malformed answer: {problem}")
@@ -97,16 +107,31 @@ class Container:
         kind, _, ref = self.network_mode.partition(":")
         return ref if kind == "container" else None
 
+    @property
+    def entry_name(self):
+        """The entry attach --all-containers makes for it: its pod's name or its own."""
+        return self.pod_name or self.name
+
     def answers(self, ref):
-        """Is this the container ``ref`` asked for (its name, or its ID or a prefix)?"""
-        return ref.lstrip("/") == self.name or (bool(ref) and self.id.startswith(ref))
+        """Is this the container ``ref`` asked for (its name, or its ID or a prefix; for a
+        pod's infra container, the pod's)?"""
+        ref = ref.lstrip("/")
+        if self.pod_name and (ref == self.pod_name or (ref and self.pod.startswith(ref))):
+            return True
+        return ref == self.name or (bool(ref) and self.id.startswith(ref))
 
     def __str__(self):
         from ._text import printable
+        if self.pod_name:
+            return f'{self.engine} pod "{printable(self.pod_name)}"'
         return f'{self.engine} container "{printable(self.name)}"'
 
     def as_json(self):
-        return {"engine": self.engine, "name": self.name, "id": self.id}
+        """engine, name (a pod's, for its infra container, which is then "infra") and id."""
+        item = {"engine": self.engine, "name": self.entry_name, "id": self.id}
+        if self.pod_name:
+            item["infra"] = self.name
+        return item
 
 
 def _show(value):
@@ -438,11 +463,66 @@ class Podman(Engine):
         return found
 
     def _inspect(self, ref):
-        found = self._inspect_all([ref])
+        try:
+            found = self._inspect_all([ref])
+        except NoSuchContainer:
+            return self._pod_infra(ref)  # podman:POD means its infra container's namespace
         if len(found) != 1:
             raise EngineUnavailable(f"podman: malformed answer: {len(found)} containers "
                                     f"for {ref!r}")
+        return self._name_pods(found)[0]
+
+    def _pod_infra(self, ref):
+        """The infra container of pod ``ref`` (which holds the namespaces its containers
+        share), standing for the pod; NoSuchContainer when there is no such pod either."""
+        rc, out, error = self._run("pod", "inspect", "--format", "json", ref)
+        if rc != 0:
+            if "no such pod" in error:
+                raise NoSuchContainer(f'podman: no such container "{ref}"')
+            from ._text import printable
+            raise EngineUnavailable(f"podman: {printable(error) or f'exit status {rc}'}")
+        try:
+            pod = _loads(out)
+        except ValueError:
+            pod = None
+        if isinstance(pod, list) and len(pod) == 1:  # podman 5 prints a list, 4 an object
+            pod = pod[0]
+        if not (isinstance(pod, dict) and valid_id(pod.get("Id"))
+                and isinstance(pod.get("Name"), str)):
+            raise EngineUnavailable("podman: malformed answer: pod inspect printed no pod "
+                                    "with an Id and a Name")
+        infra_id = pod.get("InfraContainerID")
+        if not infra_id:
+            raise ContainerError(f'podman pod "{ref}" has no infra container: name one of '
+                                 "its containers")
+        found = self._inspect_all([infra_id]) if valid_id(infra_id) else []
+        if len(found) != 1 or not found[0].infra or found[0].pod != pod["Id"]:
+            raise EngineUnavailable(f"podman: malformed answer: pod {ref!r} has no infra "
+                                    "container of its own")
+        found[0].pod_name = pod["Name"]
         return found[0]
+
+    def _name_pods(self, found):
+        """Give the infra containers among ``found`` their pods' names (`podman pod ps`,
+        asked only when there is one)."""
+        infra = [c for c in found if c.infra]
+        if not infra:
+            return found
+        rc, out, error = self._run("pod", "ps", "--no-trunc", "--format", "json")
+        if rc != 0:
+            raise EngineUnavailable(f"podman: {error or f'exit status {rc}'}")
+        try:
+            pods = _loads(out)
+        except ValueError:
+            pods = None
+        if not isinstance(pods, list):
+            raise EngineUnavailable("podman: malformed answer: pod ps printed no list")
+        names = {p.get("Id"): p.get("Name") for p in pods if isinstance(p, dict)}
+        for c in infra:
+            name = names.get(c.pod)
+            if isinstance(name, str):
+                c.pod_name = name
+        return found
 
     def running(self):
         rc, out, error = self._run("ps", "--quiet", "--no-trunc")
@@ -455,12 +535,12 @@ class Podman(Engine):
         if not ids:
             return []
         try:
-            return [c for c in self._inspect_all(ids) if c.id in ids]
+            return self._name_pods([c for c in self._inspect_all(ids) if c.id in ids])
         except NoSuchContainer:
             return []  # every one of them was removed since the listing
 
     def listed(self):
-        rc, out, error = self._run("ps", "--no-trunc", "--format", "json")
+        rc, out, error = self._run("ps", "--no-trunc", "--pod", "--format", "json")
         if rc != 0:
             raise EngineUnavailable(f"podman: {error or f'exit status {rc}'}")
         try:
@@ -471,7 +551,10 @@ class Podman(Engine):
                 isinstance(item, dict) and valid_id(item.get("Id")) for item in data):
             raise EngineUnavailable("podman: malformed answer: ps printed no list of "
                                     "containers with IDs")
-        return [(name, item["Id"]) for item in data for name in _names(item.get("Names"))[:1]]
+        # A pod's infra container is offered as the pod, as podman:POD names it.
+        return [(item["PodName"] if item.get("IsInfra") is True and isinstance(
+                    item.get("PodName"), str) and item["PodName"] else name, item["Id"])
+                for item in data for name in _names(item.get("Names"))[:1]]
 
 
 _CLIENTS: dict[str, type[Engine]] = {c.name: c for c in (Docker, Podman)}

@@ -179,7 +179,7 @@ def _attach_all(inv):
                              force=inv.options.get("force_host"))
     for e in errors:
         err(f"warning: {e}")
-    clashes = {o.container.name: o.clash for o in outcomes if o.clash}
+    clashes = {o.container.entry_name: o.clash for o in outcomes if o.clash}
     for name, engines in clashes.items():
         shown = output.printable(name)
         err(f'"{shown}" is a container in {" and ".join(engines)}: named '

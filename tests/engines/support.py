@@ -76,11 +76,12 @@ class Engine:
             raise AssertionError(f"{self.name} {' '.join(args)}: {proc.stderr.decode()}")
         return proc.stdout.decode().strip()
 
-    def start(self, tag="", *, network=None, cmd=("sleep", "600"), name=None):
-        """Run a container; returns its name."""
+    def start(self, tag="", *, network=None, cmd=("sleep", "600"), name=None, pod=None):
+        """Run a container (in Podman pod ``pod``, if given); returns its name."""
         name = name or unique(tag)
         self.made.append(name)
         net = ["--network", network] if network else []
+        net += ["--pod", pod] if pod else []
         self("run", "-d", "--label", LABEL, "--name", name, *net, self.image, *cmd)
         return name
 
