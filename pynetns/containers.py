@@ -172,7 +172,9 @@ class Engine:
     (one Container, or NoSuchContainer), ``running()`` (a Container per running container)
     and ``listed()`` ((name, ID) of each running container, from one listing: what
     completion offers), each request within ``deadline()``: ``seconds``, or Deadline's
-    default. inspect() is _inspect() with the checks every engine's answer gets.
+    default. inspect() is _inspect() with the checks every engine's answer gets; its
+    ``pods`` says whether a group of containers (a Podman pod) may answer as well, where
+    the engine has them.
     """
 
     name = ""
@@ -184,20 +186,20 @@ class Engine:
     def deadline(self):
         return Deadline(self.seconds)
 
-    def inspect(self, ref):
+    def inspect(self, ref, pods=True):
         """The container ``ref`` names (a name, "/name" as the engine prints it, an ID or a
-        prefix of one), checked to be the one asked about."""
+        prefix of one; with ``pods``, else a pod's), checked to be the one asked about."""
         if ref.startswith("/"):  # Docker's .Name; Docker redirects it, Podman refuses it
             ref = ref[1:]
         if not ref:
             raise NoSuchContainer(f"{self.name}: no container named")
-        container = self._inspect(ref)
+        container = self._inspect(ref, pods)
         if not container.answers(ref):
             raise EngineUnavailable(f"{self.name}: asked about {ref!r}, it answered about "
                                     f"container {container.short_id} ({container.name!r})")
         return container
 
-    def _inspect(self, ref):
+    def _inspect(self, ref, pods):
         raise NotImplementedError
 
     def running(self):
@@ -312,7 +314,7 @@ class Docker(Engine):
             raise EngineUnavailable(f"docker: {self.host} did not answer in JSON") from None
         return status, data
 
-    def _inspect(self, ref):
+    def _inspect(self, ref, pods):
         status, data = self._get(f"/containers/{_percent(ref)}/json")
         if status == 404:
             raise NoSuchContainer(f'docker: no such container "{ref}"')
@@ -462,10 +464,12 @@ class Podman(Engine):
             raise EngineUnavailable(f"podman: {printable(error) or f'exit status {rc}'}")
         return found
 
-    def _inspect(self, ref):
+    def _inspect(self, ref, pods):
         try:
             found = self._inspect_all([ref])
         except NoSuchContainer:
+            if not pods:
+                raise
             return self._pod_infra(ref)  # podman:POD means its infra container's namespace
         if len(found) != 1:
             raise EngineUnavailable(f"podman: malformed answer: {len(found)} containers "
@@ -576,8 +580,8 @@ def split_spec(word):
     return None, word
 
 
-def inspect(engine_name, ref):
-    return engine(engine_name).inspect(ref)
+def inspect(engine_name, ref, pods=True):
+    return engine(engine_name).inspect(ref, pods)
 
 
 def find(word):
@@ -592,7 +596,7 @@ def find(word):
     failed: list[ContainerError] = []
     for name in ENGINES:
         try:
-            found.append(inspect(name, ref))
+            found.append(inspect(name, ref, pods=False))  # a bare name is a container's
         except NoSuchContainer as e:
             unknown.append(e)
         except EngineUnavailable as e:

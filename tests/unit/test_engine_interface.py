@@ -21,7 +21,7 @@ class Fake(containers.Engine):
         super().__init__(seconds)
         self.reply, self.asked = reply, []
 
-    def _inspect(self, ref):
+    def _inspect(self, ref, pods):
         self.asked.append(ref)
         return containers.Container(self.name, self.reply)
 
