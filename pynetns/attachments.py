@@ -174,27 +174,18 @@ def attach(name: str, source: str | int | os.PathLike[str], *, symlink: bool = F
     source = os.fspath(source) if isinstance(source, os.PathLike) else str(source)
     store.check_name(name)
     number = parse_c_int(source)
-    if number is not None and not (symlink or force):
-        store.attach(name, source)
-        return Attached(name, False)
     if number is not None:
-        if number <= 0:
-            raise InvalidPid(f"Invalid PID: {source}")
         try:
-            pinned = containers.Pinned(number)
-        except OSError as e:
-            raise NotFound(f"Cannot open network namespace of PID {number}: {e.strerror}",
-                           name=name, errno=e.errno) from None
-        with pinned:
-            _attach_pinned(name, pinned, symlink)
-        return Attached(name, symlink)
+            return _attach_pid(name, source, number, symlink, force)
+        except NetnsError as e:
+            raise with_container_hint(e, source) from None
     if source.startswith("pod:"):
         from . import cri
         pod = cri.find(source, force)
         with cri.pin(pod, force=force) as pinned:
             _attach_pinned(name, pinned, symlink, pod)
         return Attached(name, symlink, pod)
-    if "/" in source:
+    if "/" in source and containers.split_spec(source)[0] is None:  # docker:/web is docker's
         return _attach_path(name, source, symlink)
     try:
         found = containers.find(source)
@@ -208,29 +199,63 @@ def attach(name: str, source: str | int | os.PathLike[str], *, symlink: bool = F
     return Attached(name, symlink, holder, notes)
 
 
+def _attach_pid(name, source, number, symlink, force):
+    if not (symlink or force):
+        store.attach(name, source)
+        return Attached(name, False)
+    if number <= 0:
+        raise InvalidPid(f"Invalid PID: {source}")
+    try:
+        pinned = containers.Pinned(number)
+    except OSError as e:
+        raise NotFound(f"Cannot open network namespace of PID {number}: {e.strerror}",
+                       name=name, errno=e.errno) from None
+    with pinned:
+        _attach_pinned(name, pinned, symlink)
+    return Attached(name, symlink)
+
+
+def with_container_hint(error: NetnsError, source: str) -> NetnsError:
+    """``error`` of attach NAME SOURCE, where SOURCE was taken as ip's PID: when it is all
+    digits and an engine knows a container by that ID prefix or name, its message ends with
+    ``(did you mean docker:SOURCE?)``. Asked only once there was no such PID, each engine within
+    containers.QUICK: the PID path itself never waits for an engine."""
+    if isinstance(error, (InvalidPid, NotFound)) and source.isascii() and source.isdigit():
+        known = containers.known_as(source)
+        if known:
+            error.message += f" (did you mean {' or '.join(known)}?)"
+    return error
+
+
 class Outcome:
     """One container (or pod) of attach --all-containers (--all-pods): action is attached,
-    replaced, unchanged, skipped (by design) or failed."""
+    replaced, unchanged, skipped (by design) or failed. ``clash`` names the engines that
+    each have a container of this name (then the entry is ENGINE:NAME), else it is empty."""
 
-    __slots__ = ("container", "action", "reason")
+    __slots__ = ("container", "action", "reason", "clash")
 
     def __init__(self, container: containers.Container, action: str,
-                 reason: str | None = None) -> None:
+                 reason: str | None = None, clash: tuple[str, ...] = ()) -> None:
         self.container = container
         self.action = action
         self.reason = reason
+        self.clash = clash
 
     @property
     def name(self) -> str:
-        """The entry's name: the container's, or the pod's NAMESPACE_NAME."""
-        return getattr(self.container, "entry_name", self.container.name)
+        """The entry's name: the container's or its Podman pod's (ENGINE:NAME when several
+        engines have one of that name), or the Kubernetes pod's NAMESPACE_NAME."""
+        name = self.container.entry_name
+        return f"{self.container.engine}:{name}" if self.clash else name
 
     def as_json(self) -> dict[str, Any]:
         item = {**self.container.as_json(), "action": self.action}
-        if self.name != self.container.name:
+        if self.name != item["name"]:
             item["entry"] = self.name
         if self.reason:
             item["reason"] = self.reason
+        if self.clash:
+            item["clash"] = list(self.clash)
         return item
 
 
@@ -238,28 +263,28 @@ def _ours(record, container):
     """Was the entry made from this container (by id, or by name for a re-created one)?"""
     owner = (record or {}).get("container") or {}
     return owner.get("engine") == container.engine and (
-        owner.get("id") == container.id or owner.get("name") == container.name)
+        owner.get("id") == container.id or owner.get("name") == container.as_json()["name"])
 
 
-def _attach_one(c, by_id, symlink, force):
+def _attach_one(c, by_id, symlink, force, clash):
     if c.shares_with:
         owner = by_id.get(c.shares_with)
         return Outcome(c, "skipped", "shares the network namespace of "
-                       + (str(owner) if owner else f"container {c.shares_with[:12]}"))
+                       + (str(owner) if owner else f"container {c.shares_with[:12]}"), clash)
     if c.network_mode == "host" and not force:
-        return Outcome(c, "skipped", "runs with --network host (--force names it)")
-    return _attach_named(c, containers.pin, symlink, force)
+        return Outcome(c, "skipped", "runs with --network host (--force names it)", clash)
+    return _attach_named(c, containers.pin, symlink, force, clash)
 
 
-def _attach_named(c, pin, symlink, force):
+def _attach_named(c, pin, symlink, force, clash=()):
     """Name the namespace of container or pod ``c`` (pinned by ``pin``) after it: a new
     entry, the same one unchanged, or the one made from it before renewed."""
-    name = Outcome(c, "").name
+    name = Outcome(c, "", clash=clash).name
     from ._text import has_control
     # An engine chooses these names: one with control characters never becomes an entry.
     # (The reason is data: its renderings escape it.)
     if not store.is_valid_name(name) or has_control(name):
-        return Outcome(c, "failed", f'"{name}" is not a valid netns name')
+        return Outcome(c, "failed", f'"{name}" is not a valid netns name', clash)
     with pin(c, force=force) as pinned:
         try:
             existing = ns.check(store.path_of(name))
@@ -268,19 +293,21 @@ def _attach_named(c, pin, symlink, force):
         action = "attached"
         if existing is not None:
             if existing.ok and (existing.dev, existing.ino) == pinned.identity:
-                return Outcome(c, "unchanged")
+                return Outcome(c, "unchanged", clash=clash)
             if not _ours(Records().get(name, existing), c):
-                return Outcome(c, "failed", f"{name} is taken by another namespace")
+                return Outcome(c, "failed", f"{name} is taken by another namespace", clash)
             store.delete(name)
             action = "replaced"
         _attach_pinned(name, pinned, symlink, c)
-    return Outcome(c, action)
+    return Outcome(c, action, clash=clash)
 
 
 def attach_all(symlink: bool = False, force: bool = False
                ) -> tuple[list[Outcome], list[EngineUnavailable]]:
     """Name every running container's namespace by container name; running it again changes
-    nothing, except that entries it made for a container that restarted are renewed.
+    nothing, except that entries it made for a container that restarted are renewed. A name
+    that containers of several engines have is no entry: each gets ENGINE:NAME (the form
+    that names that container everywhere), and its Outcome.clash says which engines.
 
     Returns (outcomes, errors of installed engines that did not answer).
     """
@@ -288,12 +315,17 @@ def attach_all(symlink: bool = False, force: bool = False
     if len(errors) == len(containers.ENGINES):
         raise ContainerError("no container engine answers: " + "; ".join(map(str, errors)))
     by_id = {c.id: c for c in found}
+    engines_of: dict[str, list[str]] = {}
+    for c in found:
+        engines_of.setdefault(c.entry_name, []).append(c.engine)
     outcomes = []
-    for c in sorted(found, key=lambda c: (c.engine, c.name)):
+    for c in sorted(found, key=lambda c: (c.engine, c.entry_name)):
+        holders = sorted(set(engines_of[c.entry_name]))
+        clash = tuple(holders) if len(holders) > 1 else ()
         try:
-            outcomes.append(_attach_one(c, by_id, symlink, force))
+            outcomes.append(_attach_one(c, by_id, symlink, force, clash))
         except NetnsError as e:
-            outcomes.append(Outcome(c, "failed", str(e)))
+            outcomes.append(Outcome(c, "failed", str(e), clash))
     return outcomes, [e for e in errors if e.installed]
 
 

@@ -1,11 +1,12 @@
 """Container engines: a Docker or Podman container → its process, pinned against PID reuse.
 
-Docker is asked over its Engine API socket (DOCKER_HOST, default /var/run/docker.sock) with
-a minimal HTTP/1.1 client (http.client would cost ~25 ms of imports: ssl, email); Podman
-through its own CLI, which honours CONTAINER_HOST by itself. Both answer in the same inspect
-format, which is checked field by field in one place (Container) before anything trusts it.
-Each request has one deadline and a size cap, whatever the engine does. Only the container
-verbs import this module.
+Every engine client is an Engine (the interface below): Docker is asked over its Engine API
+socket (DOCKER_HOST, default /var/run/docker.sock) with a minimal HTTP/1.1 client
+(http.client would cost ~25 ms of imports: ssl, email); Podman through its own CLI, which
+honours CONTAINER_HOST by itself. Both answer in the same inspect format, which is checked
+field by field in one place (Container) before anything trusts it. Each request has one
+deadline and a size cap, whatever the engine does. Only the container verbs (and completion
+of ENGINE: words) import this module.
 """
 import os
 import time
@@ -14,6 +15,7 @@ from . import _jsonc as json  # not the json package: it imports re
 from .errors import ContainerError, EngineUnavailable, NoSuchContainer, Unsafe
 
 TIMEOUT = 30  # seconds for one whole engine request; a hung daemon must not hang pynetns
+QUICK = 0.5  # seconds for a request that only helps (a hint, a TAB press): a shell must not freeze
 MAX_ANSWER = 16 << 20  # bytes: an inspect is a few KiB, a listing of 1,000 containers ~2 MiB
 PID_MAX = 1 << 22  # the kernel's PID_MAX_LIMIT: no PID is larger
 _HEX = frozenset("0123456789abcdef")
@@ -33,10 +35,14 @@ def valid_id(value):
 
 class Container:
     """What an engine says about a container (its inspect data, trimmed), checked: an
-    answer of another shape raises EngineUnavailable naming the engine and the field."""
+    answer of another shape raises EngineUnavailable naming the engine and the field.
+
+    A Podman pod's infra container (``infra``, in pod ``pod``) stands for its pod once
+    ``pod_name`` is known: it answers to the pod's name and ID, and its entry is named
+    after the pod."""
 
     __slots__ = ("engine", "id", "name", "pid", "status", "paused", "network_mode",
-                 "sandbox_key")
+                 "sandbox_key", "pod", "infra", "pod_name")
 
     def __init__(self, engine, data):
         self.engine = engine
@@ -61,6 +67,12 @@ class Container:
                                       "HostConfig.")
         self.sandbox_key = self._str(self._object(data, "NetworkSettings"), "SandboxKey",
                                      "NetworkSettings.")
+        self.pod = self._str(data, "Pod")
+        infra = data.get("IsInfra", False)
+        if type(infra) is not bool:
+            self._bad(f"IsInfra is {_kind(infra)}, not a boolean")
+        self.infra = infra and valid_id(self.pod)
+        self.pod_name = ""
 
     def _bad(self, problem):
         raise EngineUnavailable(f"{self.engine}: malformed answer: {problem}")
@@ -96,48 +108,112 @@ class Container:
         kind, _, ref = self.network_mode.partition(":")
         return ref if kind == "container" else None
 
+    @property
+    def entry_name(self):
+        """The entry attach --all-containers makes for it: its pod's name or its own."""
+        return self.pod_name or self.name
+
     def answers(self, ref):
-        """Is this the container ``ref`` asked for (its name, or its ID or a prefix)?"""
-        return ref.lstrip("/") == self.name or (bool(ref) and self.id.startswith(ref))
+        """Is this the container ``ref`` asked for (its name, or its ID or a prefix; for a
+        pod's infra container, the pod's)?"""
+        ref = ref.lstrip("/")
+        if self.pod_name and (ref == self.pod_name or (ref and self.pod.startswith(ref))):
+            return True
+        return ref == self.name or (bool(ref) and self.id.startswith(ref))
 
     def __str__(self):
         from ._text import printable
+        if self.pod_name:
+            return f'{self.engine} pod "{printable(self.pod_name)}"'
         return f'{self.engine} container "{printable(self.name)}"'
 
     def as_json(self):
-        return {"engine": self.engine, "name": self.name, "id": self.id}
+        """engine, name (a pod's, for its infra container, which is then "infra") and id."""
+        item = {"engine": self.engine, "name": self.entry_name, "id": self.id}
+        if self.pod_name:
+            item["infra"] = self.name
+        return item
 
 
 def _show(value):
     """A bad value for a one-line message: short, printable."""
     from ._text import printable
+    import json
     text = repr(value) if isinstance(value, str) else json.dumps(value)[:40]
     return f"{_kind(value)} {printable(text[:40])}"
 
 
-def _checked(engine_name, ref, container):
-    if not container.answers(ref):
-        raise EngineUnavailable(f"{engine_name}: asked about {ref!r}, it answered about "
-                                f"container {container.short_id} ({container.name!r})")
-    return container
-
-
 class Deadline:
-    """One time limit for everything a request does (connect, every read, the child)."""
+    """One time limit for everything a request does (connect, every read, the child):
+    ``seconds``, or PYNETNS_ENGINE_TIMEOUT, or TIMEOUT."""
 
-    def __init__(self):
-        try:  # PYNETNS_ENGINE_TIMEOUT: for engines slower than usual (and for tests)
-            seconds = float(os.environ.get("PYNETNS_ENGINE_TIMEOUT") or TIMEOUT)
-        except ValueError:
-            seconds = TIMEOUT
+    def __init__(self, seconds=None):
+        if seconds is None:
+            try:  # PYNETNS_ENGINE_TIMEOUT: for engines slower than usual (and for tests)
+                seconds = float(os.environ.get("PYNETNS_ENGINE_TIMEOUT") or TIMEOUT)
+            except ValueError:
+                seconds = TIMEOUT
         self.seconds = seconds if seconds > 0 else TIMEOUT
-        self.end = time.monotonic() + seconds
+        self.end = time.monotonic() + self.seconds
 
     def left(self, what):
         left = self.end - time.monotonic()
         if left <= 0:
             raise EngineUnavailable(f"{what}: no complete answer within {self.seconds:g} s")
         return left
+
+
+class Engine:
+    """The interface of a container engine's client; Docker and Podman are the two. A new
+    engine is one subclass listed in _CLIENTS (CONTRIBUTING.md has the whole checklist).
+
+    ``name`` is its prefix (ENGINE:REF) and the engine named in messages; ``cgroup`` the
+    word its containers' cgroup paths use beside the ID (ENGINE-ID, ENGINE-ID.scope), by
+    which pin() proves a process is the container's. A subclass answers ``_inspect(ref)``
+    (one Container, or NoSuchContainer), ``running()`` (a Container per running container)
+    and ``listed()`` ((name, ID) of each running container, from one listing: what
+    completion offers), each request within ``deadline()``: ``seconds``, or Deadline's
+    default. inspect() is _inspect() with the checks every engine's answer gets; its
+    ``pods`` says whether a group of containers (a Podman pod) may answer as well, where
+    the engine has them.
+    """
+
+    name = ""
+    cgroup = ""
+
+    def __init__(self, seconds=None):
+        self.seconds = seconds
+
+    def deadline(self):
+        return Deadline(self.seconds)
+
+    def inspect(self, ref, pods=True):
+        """The container ``ref`` names (a name, "/name" as the engine prints it, an ID or a
+        prefix of one; with ``pods``, else a pod's), checked to be the one asked about."""
+        if ref.startswith("/"):  # Docker's .Name; Docker redirects it, Podman refuses it
+            ref = ref[1:]
+        if not ref:
+            raise NoSuchContainer(f"{self.name}: no container named")
+        container = self._inspect(ref, pods)
+        if not container.answers(ref):
+            raise EngineUnavailable(f"{self.name}: asked about {ref!r}, it answered about "
+                                    f"container {container.short_id} ({container.name!r})")
+        return container
+
+    def _inspect(self, ref, pods):
+        raise NotImplementedError
+
+    def running(self):
+        raise NotImplementedError
+
+    def listed(self):
+        raise NotImplementedError
+
+
+def _loads(text):
+    """json.loads, imported only once an engine has answered (json costs ~10 ms: re, enum)."""
+    import json
+    return json.loads(text)
 
 
 def _percent(ref):
@@ -161,10 +237,12 @@ def _unchunk(body):
         pos = end + 2 + size + 2
 
 
-class Docker:
+class Docker(Engine):
     name = "docker"
+    cgroup = "docker"
 
-    def __init__(self):
+    def __init__(self, seconds=None):
+        super().__init__(seconds)
         host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
         if not host.startswith("unix://"):
             raise EngineUnavailable(
@@ -201,7 +279,7 @@ class Docker:
             sock.close()
 
     def _get(self, path):
-        deadline = Deadline()
+        deadline = self.deadline()
         try:
             raw = self._exchange(path, deadline)
         except TimeoutError:  # the socket's timeout, set to what was left of the deadline
@@ -232,12 +310,12 @@ class Docker:
         except ValueError:
             raise EngineUnavailable(f"docker: {self.host} did not answer in HTTP") from None
         try:
-            data = json.loads(body) if body else None
+            data = _loads(body) if body else None
         except ValueError:
             raise EngineUnavailable(f"docker: {self.host} did not answer in JSON") from None
         return status, data
 
-    def inspect(self, ref):
+    def _inspect(self, ref, pods):
         status, data = self._get(f"/containers/{_percent(ref)}/json")
         if status == 404:
             raise NoSuchContainer(f'docker: no such container "{ref}"')
@@ -246,26 +324,40 @@ class Docker:
             if not isinstance(message, str):
                 message = f"HTTP {status}"
             raise ContainerError(f"docker: {message}")
-        return _checked("docker", ref, Container("docker", data))
+        return Container("docker", data)
 
-    def running(self):
+    def _listing(self):
+        """The items of GET /containers/json (the running containers), each with a valid Id."""
         status, data = self._get("/containers/json")
         if status != 200:
             raise EngineUnavailable(f"docker: listing containers failed: HTTP {status}")
         if not isinstance(data, list):
             raise EngineUnavailable(f"docker: malformed answer: the container list is "
                                     f"{_kind(data)}, not a list")
-        ids = [item.get("Id") if isinstance(item, dict) else None for item in data]
-        if not all(map(valid_id, ids)):
+        if not all(isinstance(item, dict) and valid_id(item.get("Id")) for item in data):
             raise EngineUnavailable("docker: malformed answer: an item of the container "
                                     "list has no valid Id")
+        return data
+
+    def running(self):
         found = []
-        for cid in ids:
+        for item in self._listing():
             try:
-                found.append(self.inspect(cid))
+                found.append(self.inspect(item["Id"]))
             except NoSuchContainer:
                 pass  # removed since the listing
         return found
+
+    def listed(self):
+        return [(name, item["Id"]) for item in self._listing()
+                for name in _names(item.get("Names"))[:1]]
+
+
+def _names(value):
+    """The names of a listing's item ("Names": ["/web"] from Docker, ["web"] from Podman)."""
+    if not isinstance(value, list):
+        return []
+    return [n[1:] if n.startswith("/") else n for n in value if isinstance(n, str) and n]
 
 
 def _run_capped(argv, deadline):
@@ -334,10 +426,12 @@ def _which(command):
     return None
 
 
-class Podman:
+class Podman(Engine):
     name = "podman"
+    cgroup = "libpod"
 
-    def __init__(self):
+    def __init__(self, seconds=None):
+        super().__init__(seconds)
         self.exe = _which("podman")
         if self.exe is None:
             raise EngineUnavailable("podman: not installed (no podman in PATH)",
@@ -346,17 +440,17 @@ class Podman:
     def _run(self, *args):
         """(returncode, stdout, the last 'Error:' line or the last line of stderr)."""
         try:
-            rc, out, err = _run_capped([self.exe, *args], Deadline())
+            rc, out, err = _run_capped([self.exe, *args], self.deadline())
         except OSError as e:
             raise EngineUnavailable(f"podman: cannot run {self.exe}: {e.strerror}") from None
         lines = err.decode(errors="replace").strip().splitlines() or [""]
         errors = [ln for ln in lines if ln.startswith("Error:")]
         return rc, out, (errors or lines)[-1]
 
-    def _inspect(self, refs):
+    def _inspect_all(self, refs):
         rc, out, error = self._run("container", "inspect", "--format", "json", *refs)
         try:
-            data = json.loads(out or b"[]")
+            data = _loads(out or b"[]")
         except ValueError:
             data = None
         if rc == 0 and not isinstance(data, list):
@@ -371,12 +465,69 @@ class Podman:
             raise EngineUnavailable(f"podman: {printable(error) or f'exit status {rc}'}")
         return found
 
-    def inspect(self, ref):
-        found = self._inspect([ref])
+    def _inspect(self, ref, pods):
+        try:
+            found = self._inspect_all([ref])
+        except NoSuchContainer:
+            if not pods:
+                raise
+            return self._pod_infra(ref)  # podman:POD means its infra container's namespace
         if len(found) != 1:
             raise EngineUnavailable(f"podman: malformed answer: {len(found)} containers "
                                     f"for {ref!r}")
-        return _checked("podman", ref, found[0])
+        return self._name_pods(found)[0]
+
+    def _pod_infra(self, ref):
+        """The infra container of pod ``ref`` (which holds the namespaces its containers
+        share), standing for the pod; NoSuchContainer when there is no such pod either."""
+        rc, out, error = self._run("pod", "inspect", "--format", "json", ref)
+        if rc != 0:
+            if "no such pod" in error:
+                raise NoSuchContainer(f'podman: no such container "{ref}"')
+            from ._text import printable
+            raise EngineUnavailable(f"podman: {printable(error) or f'exit status {rc}'}")
+        try:
+            pod = _loads(out)
+        except ValueError:
+            pod = None
+        if isinstance(pod, list) and len(pod) == 1:  # podman 5 prints a list, 4 an object
+            pod = pod[0]
+        if not (isinstance(pod, dict) and valid_id(pod.get("Id"))
+                and isinstance(pod.get("Name"), str)):
+            raise EngineUnavailable("podman: malformed answer: pod inspect printed no pod "
+                                    "with an Id and a Name")
+        infra_id = pod.get("InfraContainerID")
+        if not infra_id:
+            raise ContainerError(f'podman pod "{ref}" has no infra container: name one of '
+                                 "its containers")
+        found = self._inspect_all([infra_id]) if valid_id(infra_id) else []
+        if len(found) != 1 or not found[0].infra or found[0].pod != pod["Id"]:
+            raise EngineUnavailable(f"podman: malformed answer: pod {ref!r} has no infra "
+                                    "container of its own")
+        found[0].pod_name = pod["Name"]
+        return found[0]
+
+    def _name_pods(self, found):
+        """Give the infra containers among ``found`` their pods' names (`podman pod ps`,
+        asked only when there is one)."""
+        infra = [c for c in found if c.infra]
+        if not infra:
+            return found
+        rc, out, error = self._run("pod", "ps", "--no-trunc", "--format", "json")
+        if rc != 0:
+            raise EngineUnavailable(f"podman: {error or f'exit status {rc}'}")
+        try:
+            pods = _loads(out)
+        except ValueError:
+            pods = None
+        if not isinstance(pods, list):
+            raise EngineUnavailable("podman: malformed answer: pod ps printed no list")
+        names = {p.get("Id"): p.get("Name") for p in pods if isinstance(p, dict)}
+        for c in infra:
+            name = names.get(c.pod)
+            if isinstance(name, str):
+                c.pod_name = name
+        return found
 
     def running(self):
         rc, out, error = self._run("ps", "--quiet", "--no-trunc")
@@ -389,19 +540,37 @@ class Podman:
         if not ids:
             return []
         try:
-            return [c for c in self._inspect(ids) if c.id in ids]
+            return self._name_pods([c for c in self._inspect_all(ids) if c.id in ids])
         except NoSuchContainer:
             return []  # every one of them was removed since the listing
 
+    def listed(self):
+        rc, out, error = self._run("ps", "--no-trunc", "--pod", "--format", "json")
+        if rc != 0:
+            raise EngineUnavailable(f"podman: {error or f'exit status {rc}'}")
+        try:
+            data = _loads(out or b"[]")
+        except ValueError:
+            data = None
+        if not isinstance(data, list) or not all(
+                isinstance(item, dict) and valid_id(item.get("Id")) for item in data):
+            raise EngineUnavailable("podman: malformed answer: ps printed no list of "
+                                    "containers with IDs")
+        # A pod's infra container is offered as the pod, as podman:POD names it.
+        return [(item["PodName"] if item.get("IsInfra") is True and isinstance(
+                    item.get("PodName"), str) and item["PodName"] else name, item["Id"])
+                for item in data for name in _names(item.get("Names"))[:1]]
 
-_CLIENTS = {"docker": Docker, "podman": Podman}
+
+_CLIENTS: dict[str, type[Engine]] = {c.name: c for c in (Docker, Podman)}
 ENGINES = tuple(_CLIENTS)  # in the order a bare container name is looked up
 
 
-def engine(name):
-    """A client for engine ``name``; EngineUnavailable when it cannot be used at all.
-    (Pods are cri.py's, which builds on this module: cri.Runtime.)"""
-    return _CLIENTS[name]()
+def engine(name, seconds=None):
+    """A client for engine ``name`` whose requests each end within ``seconds`` (default:
+    Deadline's); EngineUnavailable when it cannot be used at all. (Pods are cri.py's,
+    which builds on this module: cri.Runtime.)"""
+    return _CLIENTS[name](seconds)
 
 
 def split_spec(word):
@@ -412,10 +581,8 @@ def split_spec(word):
     return None, word
 
 
-def inspect(engine_name, ref):
-    if not ref:
-        raise NoSuchContainer(f"{engine_name}: no container named")
-    return engine(engine_name).inspect(ref)
+def inspect(engine_name, ref, pods=True):
+    return engine(engine_name).inspect(ref, pods)
 
 
 def find(word):
@@ -430,7 +597,7 @@ def find(word):
     failed: list[ContainerError] = []
     for name in ENGINES:
         try:
-            found.append(inspect(name, ref))
+            found.append(inspect(name, ref, pods=False))  # a bare name is a container's
         except NoSuchContainer as e:
             unknown.append(e)
         except EngineUnavailable as e:
@@ -450,6 +617,19 @@ def find(word):
     if not found:
         raise NoSuchContainer("; ".join(map(str, unknown)))
     return found[0]
+
+
+def known_as(ref, seconds=QUICK):
+    """'ENGINE:REF' for each engine that knows a container ``ref``, each asked within
+    ``seconds``; an engine that cannot answer is left out: this is for hints, never to act."""
+    found = []
+    for name in ENGINES:
+        try:
+            engine(name, seconds).inspect(ref)
+        except ContainerError:
+            continue
+        found.append(f"{name}:{ref}")
+    return found
 
 
 def running_everywhere():
@@ -582,10 +762,13 @@ def sandbox_identity(container):
     return (st.st_dev, st.st_ino) if st and st.st_dev == nsfs_device() else None
 
 
-def in_cgroup_of(cgroups, cid, engines=("docker", "libpod")):
+def in_cgroup_of(cgroups, cid, engines=None):
     """Does a line of /proc/PID/cgroup put the process in container ``cid``'s cgroup? Its
     path has a component that is the ID itself (cgroupfs: /docker/ID) or ENGINE-ID or
-    ENGINE-ID.scope (libpod-ID, systemd's docker-ID.scope): equal, not merely containing."""
+    ENGINE-ID.scope (libpod-ID, systemd's docker-ID.scope): equal, not merely containing.
+    ``engines``: those words (default: every engine's Engine.cgroup)."""
+    if engines is None:
+        engines = [c.cgroup for c in _CLIENTS.values()]
     names = {cid, *(f"{e}-{cid}{s}" for e in engines for s in ("", ".scope"))}
     return any(not names.isdisjoint(line.split(":", 2)[-1].split("/"))
                for line in cgroups.splitlines())

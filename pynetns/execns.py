@@ -73,29 +73,49 @@ def switch(name, warn, force=False):
     ``warn`` receives non-fatal messages (a failed /etc bind), as `ip` prints them. A name
     'pod:...' is a Kubernetes pod's (``force`` allows a hostNetwork one): its network
     namespace, then isolated as exec NAME is (/etc/netns files by the entry name
-    --all-pods would give it).
+    --all-pods would give it). 'docker:C' and 'podman:C' are containers', pinned and proved
+    as attach does (``force`` allows a --network host one), with /etc/netns/C's files.
     """
     if name.startswith("pod:"):
         return _switch_to_pod(name, warn, force)
+    if ":" in name:  # docker:C or podman:C? (containers is imported for such names only)
+        from . import containers
+        if containers.split_spec(name)[0] is not None:
+            return _switch_to_container(name, warn, force)
     _setns(name)
     isolate(name, warn)
+
+
+def _enter_pinned(owner, pinned):
+    try:
+        _sys.setns(pinned.net_fd, _sys.CLONE_NEWNET)
+    except OSError as e:
+        raise SystemCallFailed(f"setting the network namespace of {owner} failed: "
+                               f"{e.strerror}", errno=e.errno) from None
 
 
 def _switch_to_pod(spec, warn, force):
     from . import cri
     pod = cri.find(spec, force)
     with cri.pin(pod, force=force) as pinned:
-        try:
-            _sys.setns(pinned.net_fd, _sys.CLONE_NEWNET)
-        except OSError as e:
-            raise SystemCallFailed(f"setting the network namespace of {pod} failed: "
-                                   f"{e.strerror}", errno=e.errno) from None
+        _enter_pinned(pod, pinned)
     isolate(pod.entry_name, warn)
 
 
-def isolate(name, warn):
+def _switch_to_container(spec, warn, force):
+    from . import containers
+    holder, notes = containers.network_holder(containers.find(spec), force)
+    for note in notes:
+        warn(note)
+    with containers.pin(holder, force=force) as pinned:
+        _enter_pinned(holder, pinned)
+    # The engine chose the name: one that is no netns name picks no /etc/netns directory.
+    isolate(holder.name, warn, etc=store.is_valid_name(holder.name))
+
+
+def isolate(name, warn, etc=True):
     """Give this thread a private mount namespace, a slave of its current one, with /sys of
-    its current network namespace and the files of /etc/netns/NAME over /etc."""
+    its current network namespace and (if ``etc``) the files of /etc/netns/NAME over /etc."""
     try:
         _sys.unshare(_sys.CLONE_NEWNS)
     except OSError as e:
@@ -106,7 +126,8 @@ def isolate(name, warn):
     except OSError as e:
         raise _step_failed('"mount --make-rslave /" failed', e) from None
     _remount_sys(name)
-    _bind_etc(name, warn)
+    if etc:
+        _bind_etc(name, warn)
 
 
 def _restore_signals():

@@ -41,10 +41,16 @@ def _quote(name):
     return shlex.quote(name)
 
 
+def suggests_delete(e):
+    """Whether list tells the user to delete broken entry ``e`` (completion offers those):
+    every one but a directory with something in it, which delete cannot remove."""
+    return not (e.problem == "a directory" and not e.checked.symlink and _holds_files(e.name))
+
+
 def _broken_line(e):
     shown = output.printable(e.name)
     line = f'"{shown}" is {output.printable(e.problem)}, not a network namespace'
-    if e.problem == "a directory" and not e.checked.symlink and _holds_files(e.name):
+    if not suggests_delete(e):
         return line + " (it is not empty: delete removes empty directories only)"
     # A name with control characters is shown escaped; bash's $'...' reads it back.
     arg = _quote(e.name) if shown == e.name else "$'" + shown.replace("'", "\\'") + "'"
@@ -148,7 +154,11 @@ def cmd_attach(inv):
     pid = parse_c_int(inv.args[1])
     if not inv.options and pid is not None:
         # A PID: ip's own path, byte for byte; PID 0 is refused before the name is looked at.
-        store.attach(_entry_name(inv, inv.args[0]) if pid else inv.args[0], inv.args[1])
+        try:
+            store.attach(_entry_name(inv, inv.args[0]) if pid else inv.args[0], inv.args[1])
+        except NetnsError as e:
+            from .. import attachments
+            raise attachments.with_container_hint(e, inv.args[1]) from None
         return 0
     from .. import attachments
     done = attachments.attach(inv.args[0], inv.args[1], symlink=inv.options.get("symlink"),
@@ -169,6 +179,11 @@ def _attach_all(inv):
                              force=inv.options.get("force_host"))
     for e in errors:
         err(f"warning: {e}")
+    clashes = {o.container.entry_name: o.clash for o in outcomes if o.clash}
+    for name, engines in clashes.items():
+        shown = output.printable(name)
+        err(f'"{shown}" is a container in {" and ".join(engines)}: named '
+            + " and ".join(f"{e}:{shown}" for e in engines))
     details.show_outcomes(outcomes, inv)
     return 1 if errors or any(o.action == "failed" for o in outcomes) else 0
 
@@ -446,13 +461,21 @@ def resolve(settings, words):
         return grammar.Invocation(settings, grammar.VERB_BY_NAME["list"])
     # which's TARGET is no netns name: its own parse judges it.
     if (not settings.get("all") and len(words) > 1 and words[0] != "which"
-            and not store.is_valid_name(words[1]) and not words[1].startswith("pod:")):
+            and not store.is_valid_name(words[1]) and not _names_a_source(words[1])):
         fatal(f'Invalid netns name "{words[1]}"')
     verb = grammar.match_verb(words[0])
     if verb is None:
         fatal(f'Command "{words[0]}" is unknown, try "ip netns help".')
     options, args = grammar.parse_verb_options(verb, words[1:])
     return grammar.Invocation(settings, verb, options, args)
+
+
+def _names_a_source(word):
+    """pod:NS/NAME, or docker:/C (the form docker prints): no netns name, exec's target."""
+    if word.startswith("pod:"):
+        return True
+    from .. import containers  # only for a word that is no netns name
+    return containers.split_spec(word)[0] is not None
 
 
 def execute(inv, batch=False):
@@ -488,7 +511,7 @@ def netns_switch(name):
     and ../netns/x reach the kernel as under ip); exit(-1) on failure."""
     from .. import execns
     try:
-        if store.is_valid_name(name) or name.startswith("pod:"):
+        if store.is_valid_name(name) or _names_a_source(name):
             execns.switch(name, err)  # with pynetns's checks of what the entry is
         else:
             _switch_to_path(name)

@@ -19,9 +19,6 @@ from .output import out
 # The completion script of each shell, as packaged (completions/ in the source tree).
 SCRIPTS = {"bash": "pynetns.bash", "zsh": "_pynetns", "fish": "pynetns.fish"}
 SHELLS = tuple(SCRIPTS)
-ENGINES = ("docker", "podman")
-# A daemon that accepts but never answers must not freeze the user's shell.
-ENGINE_TIMEOUT = 0.5
 
 
 class Answer:
@@ -91,95 +88,31 @@ def pids(prefix=""):
     return [(str(pid), comm) for pid, comm in sorted(found)]
 
 
-def _http_get_json(address, path):
-    """GET path from an engine's API socket (unix path or (host, port)); None on any failure."""
-    import socket
-    import time
-    deadline = time.monotonic() + ENGINE_TIMEOUT
-    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
-    try:
-        with socket.socket(family, socket.SOCK_STREAM) as s:
-            s.settimeout(ENGINE_TIMEOUT)
-            s.connect(address)
-            # HTTP/1.0: the engine closes the connection after a plain (unchunked) body.
-            s.sendall(f"GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
-            chunks = []
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                s.settimeout(left)
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-    except OSError:
-        return None
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-    status = head.split(b" ", 2)
-    if len(status) < 2 or status[1] != b"200":
-        return None
-    import json
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def _api_address(url):
-    if url.startswith("unix://"):
-        return url[len("unix://"):]
-    if url.startswith("tcp://"):
-        host, _, port = url[len("tcp://"):].rstrip("/").rpartition(":")
-        if port.isdigit():
-            return host, int(port)
-    return None  # ssh:// and the like need the engine's own client
-
-
-def _from_api(url):
-    address = _api_address(url)
-    if address is None or (isinstance(address, str) and not os.path.exists(address)):
-        return None  # no engine here: not even worth loading the socket module
-    listing = _http_get_json(address, "/containers/json")
-    if not isinstance(listing, list):
-        return None
-    found = []
-    for c in listing:
-        for name in c.get("Names") or ():
-            found.append((name.lstrip("/"), str(c.get("Id", ""))[:12]))
-    return found
-
-
-def _from_podman_cli():
-    import subprocess
-    try:
-        r = subprocess.run(["podman", "ps", "--format", "{{.Names}}\t{{.ID}}"],
-                           capture_output=True, text=True, timeout=ENGINE_TIMEOUT * 2)
-    except (OSError, subprocess.SubprocessError):
-        return []
-    if r.returncode != 0:
-        return []
-    return [tuple(line.split("\t", 1)) if "\t" in line else (line, "")
-            for line in r.stdout.splitlines() if line]
-
-
 def containers(engine):
-    """(name, short ID) of the running containers of docker or podman; [] when none answers."""
-    if engine == "docker":
-        found = _from_api(os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")
-    else:
-        # The API socket answers in milliseconds when the service runs; the CLI always works.
-        found = _from_api(os.environ.get("CONTAINER_HOST") or "unix:///run/podman/podman.sock")
-        if found is None:
-            found = _from_podman_cli()
-    return sorted(c for c in found or () if _listable(c[0]))
+    """(name, short ID) of the running containers of engine ``engine``, asked through the
+    client attach uses (containers.py) within containers.QUICK; [] when it cannot answer."""
+    from .. import containers as engines
+    from ..errors import ContainerError
+    try:
+        found = engines.engine(engine, engines.QUICK).listed()
+    except ContainerError:
+        return []
+    return sorted((name, cid[:12]) for name, cid in found if _listable(name))
 
 
 def _engine_prefix(word):
-    for engine in ENGINES:
-        if word.startswith(engine + ":"):
-            return engine
-    return None
+    """The engine of a word 'ENGINE:...', else None (containers is imported only then)."""
+    if ":" not in word:
+        return None
+    from .. import containers as engines
+    return engines.split_spec(word)[0]
+
+
+def _prefixes():
+    """What a container or pod target may start with, as attach offers them."""
+    from .. import containers as engines
+    return [(f"{e}:", f"a {e} container") for e in engines.ENGINES] + \
+        [("pod:", "a Kubernetes pod")]
 
 
 def _container_answer(engine):
@@ -189,11 +122,12 @@ def _container_answer(engine):
 
 def pods():
     """(pod:NAMESPACE/NAME, sandbox ID) of the node's ready Kubernetes pods, asked within
-    ENGINE_TIMEOUT; [] when no runtime answers."""
+    containers.QUICK; [] when no runtime answers."""
     from ..errors import ContainerError
     try:
+        from .. import containers as engines
         from .. import cri
-        runtime = cri.Runtime(seconds=ENGINE_TIMEOUT)
+        runtime = cri.Runtime(seconds=engines.QUICK)
         try:
             found = runtime.listed({})
         finally:
@@ -204,13 +138,16 @@ def pods():
                   if _listable(ns + name))
 
 
-def _name_or_container(cur):
-    """exec's target: a name or pod:NAMESPACE/NAME; with --pid docker:CONTAINER or
-    podman:CONTAINER too."""
+def _name_or_container(cur, pid):
+    """exec's target: a name, docker:C, podman:C or pod:NAMESPACE/NAME. The prefixes are
+    offered as attach offers them with --pid, else once a word is typed (a bare TAB lists
+    the names)."""
     if cur.startswith("pod:"):
         return Answer("words", pods())
     engine = _engine_prefix(cur)
-    return _container_answer(engine) if engine else _words(names())
+    if engine:
+        return _container_answer(engine)
+    return Answer("words", [(n, "") for n in names()] + (_prefixes() if pid or cur else []))
 
 
 def _process(cur):
@@ -222,8 +159,21 @@ def _process(cur):
         return Answer("words", pods())
     if cur.startswith(("/", ".")):
         return Answer("files")
-    return Answer("words", pids(cur) + [(f"{e}:", f"a {e} container") for e in ENGINES]
-                  + [("pod:", "a Kubernetes pod")])
+    return Answer("words", pids(cur) + _prefixes())
+
+
+def _deletable():
+    """delete's NAME: the namespaces, and the broken entries list says delete removes."""
+    from .. import store
+    from ..errors import NetnsError
+    from .commands import suggests_delete
+    try:
+        entries = store.entries(with_nsid=False)
+    except (NetnsError, OSError):
+        return Answer()
+    return Answer("words", sorted(
+        (e.name, "" if e.ok else f"broken: {e.problem}") for e in entries
+        if _listable(e.name) and (e.ok or (not e.unknown and suggests_delete(e)))))
 
 
 # What an option's value is, by its metavar in grammar.py.
@@ -244,9 +194,10 @@ def _arguments(verb, position, cur, seen):
             return Answer("command", offset=0)
         if position > 0:
             return Answer("command", offset=1)
-        return _name_or_container(cur) if "pid" in seen or cur.startswith("pod:") else \
-            _words(names())
-    if name in ("delete", "pids", "exists") and position == 0 and "all" not in seen:
+        return _name_or_container(cur, "pid" in seen)
+    if name == "delete" and position == 0 and "all" not in seen:
+        return _deletable()
+    if name in ("pids", "exists") and position == 0 and "all" not in seen:
         return _words(names())
     if name == "set":
         return _words(names() if position == 0 else ["auto"] if position == 1 else [])

@@ -122,7 +122,9 @@ VERBS = [
          "and the mounts and processes holding it are named"),
     Verb("identify", "[PID]", "print the name of PID's network namespace (default: self)"),
     Verb("pids", "NAME", "print the PIDs of processes in NAME"),
-    Verb("exec", "[NAME] CMD...", "run CMD in NAME (with -all: in every namespace)", [
+    Verb("exec", "[NAME|docker:C|podman:C] CMD...", "run CMD in NAME (with -all: in every "
+         "namespace), or in the network namespace of container C (pinned and proved to be "
+         "C's as attach does)", [
         Option("pid", ["--pid"],
                "also enter the PID namespace of NAME's processes, or of docker:C or "
                "podman:C, with a /proc of its own: ps and top show the container's "
@@ -132,15 +134,17 @@ VERBS = [
                "container) could read host files through it, and is refused, as are the "
                "host's own namespaces", prefix=False),
         Option("force_host", ["--force"],
-               "with --pid: enter such a target anyway; also a hostNetwork pod:",
+               "with --pid: enter such a target anyway; also a hostNetwork pod: or a "
+               "--network host container",
                prefix=False)]),
     Verb("monitor", "", "print 'add NAME' / 'delete NAME' as entries appear and go"),
     Verb("attach", "NAME PID|PATH|[docker:|podman:]CONTAINER|pod:[NAMESPACE/]NAME",
          "name the network namespace of process PID, of a namespace file PATH (with a '/'), "
-         "or of a Docker or Podman container by name or ID (a bare name is looked up in "
-         "both engines; one no engine knows is an invalid PID, as in ip). NAME is a bind "
-         "mount: it pins the namespace, which outlives the container. With --symlink it is "
-         "a symlink to /proc/PID/ns/net instead: it pins nothing, dies with the process, "
+         "or of a Docker or Podman container (or Podman pod) by name or ID (a bare name is "
+         "looked up in both engines; one no engine knows is an invalid PID, as in ip). NAME "
+         "is a bind mount: it pins the namespace, which outlives the container. With "
+         "--symlink it is a symlink to /proc/PID/ns/net instead: it pins nothing, dies with "
+         "the process, "
          "and prune removes it once that PID is gone or reused", [
              Option("symlink", ["--symlink"],
                     "make NAME a symlink to /proc/PID/ns/net rather than a bind mount",
@@ -150,7 +154,9 @@ VERBS = [
                     prefix=False),
              Option("all_containers", ["--all-containers"],
                     "no NAME: name every running container's namespace after the container "
-                    "(again: only what changed)", prefix=False),
+                    "(again: only what changed); a name that Docker and Podman both have "
+                    "becomes docker:NAME and podman:NAME, a Podman pod is named after the pod",
+                    prefix=False),
              Option("all_pods", ["--all-pods"],
                     "no NAME: name every ready Kubernetes pod's namespace NAMESPACE_NAME "
                     "(through the node's CRI runtime; again: only what changed)",

@@ -1,4 +1,5 @@
 """Helpers of the container tests: engine CLIs, the pynetns runner, a private /run/netns."""
+import contextlib
 import json
 import os
 import shutil
@@ -75,11 +76,12 @@ class Engine:
             raise AssertionError(f"{self.name} {' '.join(args)}: {proc.stderr.decode()}")
         return proc.stdout.decode().strip()
 
-    def start(self, tag="", *, network=None, cmd=("sleep", "600"), name=None):
-        """Run a container; returns its name."""
+    def start(self, tag="", *, network=None, cmd=("sleep", "600"), name=None, pod=None):
+        """Run a container (in Podman pod ``pod``, if given); returns its name."""
         name = name or unique(tag)
         self.made.append(name)
         net = ["--network", network] if network else []
+        net += ["--pod", pod] if pod else []
         self("run", "-d", "--label", LABEL, "--name", name, *net, self.image, *cmd)
         return name
 
@@ -158,3 +160,23 @@ class PrivateRunDir:
         self.holder.wait()
         self.holder.stdout.close()
         shutil.rmtree(self.bin)
+
+
+@contextlib.contextmanager
+def etc_netns_file(name, file, text):
+    """/etc/netns/NAME/FILE holding ``text`` while the block runs; /etc/netns goes after it
+    too if this made it and nothing else is in it by then."""
+    etc = f"/etc/netns/{name}"
+    made_top = not os.path.exists("/etc/netns")
+    os.makedirs(etc)
+    try:
+        with open(f"{etc}/{file}", "w") as f:
+            f.write(text)
+        yield
+    finally:
+        shutil.rmtree(etc)
+        if made_top:
+            try:
+                os.rmdir("/etc/netns")
+            except OSError:
+                pass  # another test's files are in it now

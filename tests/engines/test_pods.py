@@ -2,7 +2,6 @@
 exec, exec --pid, hostNetwork pods, unknown pods, a runtime that is not there, list -d."""
 import json
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -12,7 +11,7 @@ import pytest
 
 from conftest import PREFIX, PYNETNS, ROOT, RUN_DIR, unique
 
-from .support import cli, identity, is_mount
+from .support import cli, etc_netns_file, identity, is_mount
 
 pytestmark = pytest.mark.engine
 
@@ -132,21 +131,9 @@ def test_exec_in_the_pod(pods):
     r = pods("exec", f"pod:{ns}/{name}", "readlink", "/proc/self/ns/mnt")
     assert r.rc == 0 and r.out.strip() != os.readlink("/proc/self/ns/mnt").encode()
     # and the files of /etc/netns/NAMESPACE_NAME, the name attach --all-pods gives it
-    etc = f"/etc/netns/{ns}_{name}"
-    made_top = not os.path.exists("/etc/netns")
-    os.makedirs(etc)
-    try:
-        with open(f"{etc}/resolv.conf", "w") as f:
-            f.write("nameserver 192.0.2.53\n")
+    with etc_netns_file(f"{ns}_{name}", "resolv.conf", "nameserver 192.0.2.53\n"):
         r = pods("exec", f"pod:{ns}/{name}", "cat", "/etc/resolv.conf")
         assert r.triple() == (0, b"nameserver 192.0.2.53\n", b"")
-    finally:
-        shutil.rmtree(etc)
-        if made_top:
-            try:
-                os.rmdir("/etc/netns")
-            except OSError:
-                pass  # another test's files are in it now
 
 
 def test_exec_pod_in_a_batch_and_with_netns(pods):

@@ -25,7 +25,7 @@ SHELLS = tuple(INSTALLED)
 
 NAMES = ["blue", "red", "with space"]
 BROKEN = {"broken": "a plain file", "stale": "a dangling symlink"}
-CONTAINERS = [("web", "0123456789abcdef"), ("db", "fedcba9876543210")]
+CONTAINERS = [("web", "0123456789abcdef" * 4), ("db", "fedcba9876543210" * 4)]
 # A command of our own with known completions in each shell, to follow exec into.
 PROBE = "pynetnsprobe"
 PROBE_WORDS = ["alpha", "beta"]
@@ -48,6 +48,10 @@ class World:
         probe.write_text("#!/bin/sh\n")
         probe.chmod(0o755)
         self.engine = FakeEngine(self.tmp / "engine.sock", CONTAINERS)
+        # Podman is asked through its command (as attach asks it): one listing the same.
+        (bindir / "podman").write_text("#!/bin/sh\necho '" + json.dumps(
+            [{"Id": cid, "Names": [name]} for name, cid in CONTAINERS]) + "'\n")
+        (bindir / "podman").chmod(0o755)
         self.env = {
             "PATH": f"{bindir}:{self.PATH}",
             "HOME": str(self.home),

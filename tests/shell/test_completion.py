@@ -1,7 +1,7 @@
 """Tab completion in real bash, zsh and fish, asserted exactly against fixed namespaces.
 
-The world (shellenv.World) has the namespaces NAMES, two broken entries that must never be
-offered, a fake Docker/Podman API listing CONTAINERS, and a command PROBE whose own
+The world (shellenv.World) has the namespaces NAMES, two broken entries that only delete
+offers, a fake Docker API and `podman` command listing CONTAINERS, and a command PROBE whose own
 completion the shells must reach through `exec NAME`.
 """
 import statistics
@@ -55,7 +55,7 @@ CASES = [
     ("pynetns list -", _verb_options("list")),
     # namespace names: real ones only, never the broken entries
     ("pynetns exec ", NAMES),
-    ("pynetns delete ", NAMES),
+    ("pynetns delete ", sorted(NAMES + list(BROKEN))),  # list says: pynetns delete NAME
     ("pynetns pids ", NAMES),
     ("pynetns exists ", NAMES),
     ("pynetns set ", NAMES),
@@ -79,6 +79,9 @@ CASES = [
     (f"pynetns exec with\\ space {PROBE} a", ["alpha"]),
     (f"pynetns -all exec {PROBE} b", ["beta"]),
     ("pynetns exec --pid docker:w", ["docker:web"]),
+    ("pynetns exec --pid d", ["docker:"]),
+    ("pynetns exec p", ["pod:", "podman:"]),
+    ("pynetns exec podman:", ["podman:db", "podman:web"]),
     ("pynetns exec --pid b", ["blue"]),
     (f"pynetns exec --pid docker:web {PROBE} ", PROBE_WORDS),
     ("pynetns exec blue cat --number", ["--number", "--number-nonblank"]),
