@@ -11,7 +11,7 @@ of ENGINE: words) import this module.
 import os
 import time
 
-from . import _jsonc as json  # not the json package: it imports re
+from . import _jsonc  # not the json package: it imports re and enum
 from .errors import ContainerError, EngineUnavailable, NoSuchContainer, Unsafe
 
 TIMEOUT = 30  # seconds for one whole engine request; a hung daemon must not hang pynetns
@@ -138,8 +138,7 @@ class Container:
 def _show(value):
     """A bad value for a one-line message: short, printable."""
     from ._text import printable
-    import json
-    text = repr(value) if isinstance(value, str) else json.dumps(value)[:40]
+    text = repr(value) if isinstance(value, str) else _jsonc.dumps(value)[:40]
     return f"{_kind(value)} {printable(text[:40])}"
 
 
@@ -208,12 +207,6 @@ class Engine:
 
     def listed(self):
         raise NotImplementedError
-
-
-def _loads(text):
-    """json.loads, imported only once an engine has answered (json costs ~10 ms: re, enum)."""
-    import json
-    return json.loads(text)
 
 
 def _percent(ref):
@@ -310,7 +303,7 @@ class Docker(Engine):
         except ValueError:
             raise EngineUnavailable(f"docker: {self.host} did not answer in HTTP") from None
         try:
-            data = _loads(body) if body else None
+            data = _jsonc.loads(body) if body else None
         except ValueError:
             raise EngineUnavailable(f"docker: {self.host} did not answer in JSON") from None
         return status, data
@@ -450,7 +443,7 @@ class Podman(Engine):
     def _inspect_all(self, refs):
         rc, out, error = self._run("container", "inspect", "--format", "json", *refs)
         try:
-            data = _loads(out or b"[]")
+            data = _jsonc.loads(out or b"[]")
         except ValueError:
             data = None
         if rc == 0 and not isinstance(data, list):
@@ -487,7 +480,7 @@ class Podman(Engine):
             from ._text import printable
             raise EngineUnavailable(f"podman: {printable(error) or f'exit status {rc}'}")
         try:
-            pod = _loads(out)
+            pod = _jsonc.loads(out)
         except ValueError:
             pod = None
         if isinstance(pod, list) and len(pod) == 1:  # podman 5 prints a list, 4 an object
@@ -517,7 +510,7 @@ class Podman(Engine):
         if rc != 0:
             raise EngineUnavailable(f"podman: {error or f'exit status {rc}'}")
         try:
-            pods = _loads(out)
+            pods = _jsonc.loads(out)
         except ValueError:
             pods = None
         if not isinstance(pods, list):
@@ -549,7 +542,7 @@ class Podman(Engine):
         if rc != 0:
             raise EngineUnavailable(f"podman: {error or f'exit status {rc}'}")
         try:
-            data = _loads(out or b"[]")
+            data = _jsonc.loads(out or b"[]")
         except ValueError:
             data = None
         if not isinstance(data, list) or not all(

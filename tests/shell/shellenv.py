@@ -5,6 +5,7 @@ fixed namespaces and broken entries are made; every shell runs inside it (nsente
 the machine's own entries never show up and the candidates can be asserted exactly.
 Each shell loads the completion file from where `pip install` put it under sys.prefix.
 """
+import json
 import os
 import subprocess
 import sys
