@@ -45,7 +45,14 @@ except (ImportError, AttributeError, TypeError):  # none, or one of another sign
 
 def loads(data):
     """json.loads(data) for str or UTF-8 bytes (decoded as json.loads does, lone
-    surrogates passed); ValueError if it is not JSON."""
+    surrogates passed); ValueError if it is not JSON, or nested too deeply to decode."""
+    try:
+        return _loads(data)
+    except RecursionError:  # a hostile answer's [[[[…: as malformed as any other
+        raise ValueError("nested too deeply") from None
+
+
+def _loads(data):
     if _scan is None:
         import json
         return json.loads(data)

@@ -64,6 +64,18 @@ def test_malformed_answers_are_one_line(fake_podman, tmp_path, netns_name, answe
     assert not os.path.lexists(f"{RUN_DIR}/{netns_name}")
 
 
+def test_an_answer_nested_too_deeply_is_one_line(fake_podman, tmp_path, netns_name):
+    """[[[[… deeper than Python's recursion limit: malformed, not a RecursionError."""
+    (tmp_path / "answer.json").write_text("[" * 100_000 + "]" * 100_000)
+    env = fake_podman(f"exec /bin/cat {tmp_path}/answer.json")
+    for args, rc in ((["attach", netns_name, "podman:web"], 1),
+                     (["exec", "podman:web", "true"], 255),
+                     (["exec", "--pid", "podman:web", "true"], 255)):
+        assert one_line(pynetns(*args, env=env), rc) == \
+            "podman: malformed answer: inspect printed no JSON, not a list\n"
+    assert not os.path.lexists(f"{RUN_DIR}/{netns_name}")
+
+
 def test_a_host_process_is_not_the_container(fake_podman, tmp_path, netns_name):
     env = fake_podman(answering(tmp_path, inspect_data(os.getpid())))
     err = one_line(pynetns("attach", netns_name, "podman:web", env=env))
