@@ -619,12 +619,13 @@ def find(word):
 
 
 def known_as(ref, seconds=QUICK):
-    """'ENGINE:REF' for each engine that knows a container ``ref``, each asked within
-    ``seconds``; an engine that cannot answer is left out: this is for hints, never to act."""
+    """'ENGINE:REF' for each engine that knows a container ``ref`` (not a pod: one request
+    an engine), each asked within ``seconds``; an engine that cannot answer is left out:
+    this is for hints, never to act."""
     found = []
     for name in ENGINES:
         try:
-            engine(name, seconds).inspect(ref)
+            engine(name, seconds).inspect(ref, pods=False)
         except ContainerError:
             continue
         found.append(f"{name}:{ref}")
