@@ -168,11 +168,11 @@ class Engine:
 
     ``name`` is its prefix (ENGINE:REF) and the engine named in messages; ``cgroup`` the
     word its containers' cgroup paths use beside the ID (ENGINE-ID, ENGINE-ID.scope), by
-    which pin() proves a process is the container's. A subclass answers ``_inspect(ref)``
-    (one Container, or NoSuchContainer), ``running()`` (a Container per running container)
-    and ``listed()`` ((name, ID) of each running container, from one listing: what
-    completion offers), each request within ``deadline()``: ``seconds``, or Deadline's
-    default. inspect() is _inspect() with the checks every engine's answer gets; its
+    which pin() proves a process is the container's. A subclass answers ``_inspect(ref,
+    pods)`` (one Container, or NoSuchContainer), ``running()`` (a Container per running
+    container) and ``listed()`` ((name, ID) of each running container, from one listing:
+    what completion offers), each request within ``deadline()``: ``seconds``, or
+    Deadline's default. inspect() is _inspect() with the checks every engine's answer gets; its
     ``pods`` says whether a group of containers (a Podman pod) may answer as well, where
     the engine has them.
     """
