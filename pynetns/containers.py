@@ -447,7 +447,8 @@ class Podman(Engine):
         return rc, out, (errors or lines)[-1]
 
     def _inspect_all(self, refs):
-        rc, out, error = self._run("container", "inspect", "--format", "json", *refs)
+        # "--": a ref is never an option ("podman:--help" is a name no container has).
+        rc, out, error = self._run("container", "inspect", "--format", "json", "--", *refs)
         try:
             data = _loads(out or b"[]")
         except ValueError:
@@ -479,7 +480,7 @@ class Podman(Engine):
     def _pod_infra(self, ref):
         """The infra container of pod ``ref`` (which holds the namespaces its containers
         share), standing for the pod; NoSuchContainer when there is no such pod either."""
-        rc, out, error = self._run("pod", "inspect", "--format", "json", ref)
+        rc, out, error = self._run("pod", "inspect", "--format", "json", "--", ref)
         if rc != 0:
             if "no such pod" in error:
                 raise NoSuchContainer(f'podman: no such container "{ref}"')

@@ -68,12 +68,12 @@ def _fake_podman(tmp_path, pod, infra_pod=POD_ID):
               "State": {"Pid": 1, "Status": "running"}}]
     (tmp_path / "pod.json").write_text(json.dumps(pod))
     (tmp_path / "infra.json").write_text(json.dumps(infra))
+    inspect = "inspect --format json --"
     (tmp_path / "podman").write_text(
         "#!/bin/sh\ncase \"$*\" in\n"
-        f"  'container inspect --format json {INFRA_ID}') exec /bin/cat {tmp_path}/infra.json;;\n"
-        "  'container inspect --format json web') echo 'Error: no such container web' >&2;"
-        " exit 125;;\n"
-        f"  'pod inspect --format json web') exec /bin/cat {tmp_path}/pod.json;;\nesac\nexit 125\n")
+        f"  'container {inspect} {INFRA_ID}') exec /bin/cat {tmp_path}/infra.json;;\n"
+        f"  'container {inspect} web') echo 'Error: no such container web' >&2; exit 125;;\n"
+        f"  'pod {inspect} web') exec /bin/cat {tmp_path}/pod.json;;\nesac\nexit 125\n")
     (tmp_path / "podman").chmod(0o755)
     return {"PATH": str(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}
 
