@@ -193,6 +193,8 @@ class Engine:
             ref = ref[1:]
         if not ref:
             raise NoSuchContainer(f"{self.name}: no container named")
+        if "/" in ref or ref in (".", ".."):  # no name or ID has them (Docker answers 301)
+            raise NoSuchContainer(f'{self.name}: no such container "{ref}"')
         container = self._inspect(ref, pods)
         if not container.answers(ref):
             raise EngineUnavailable(f"{self.name}: asked about {ref!r}, it answered about "

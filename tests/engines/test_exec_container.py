@@ -72,6 +72,9 @@ def test_slash_name_wherever_docker_name_works(docker, netns_name):
     r = cli("exec", "--pid", f"docker:{name}", "ps", "-o", "pid=")
     assert r.rc == 0 and r.out.split()[0] == b"1", r
     assert cli("exec", "docker:/", "true").triple() == (255, b"", b"docker: no container named\n")
+    for ref in ("..", "a/../../json"):  # Docker would redirect these paths (HTTP 301)
+        assert cli("attach", netns_name, f"docker:{ref}").triple() == (
+            1, b"", f'docker: no such container "{ref}"\n'.encode())
 
 
 def test_in_a_batch_and_from_the_library(docker, tmp_path):
