@@ -168,11 +168,11 @@ class Engine:
 
     ``name`` is its prefix (ENGINE:REF) and the engine named in messages; ``cgroup`` the
     word its containers' cgroup paths use beside the ID (ENGINE-ID, ENGINE-ID.scope), by
-    which pin() proves a process is the container's. A subclass answers ``_inspect(ref)``
-    (one Container, or NoSuchContainer), ``running()`` (a Container per running container)
-    and ``listed()`` ((name, ID) of each running container, from one listing: what
-    completion offers), each request within ``deadline()``: ``seconds``, or Deadline's
-    default. inspect() is _inspect() with the checks every engine's answer gets; its
+    which pin() proves a process is the container's. A subclass answers ``_inspect(ref,
+    pods)`` (one Container, or NoSuchContainer), ``running()`` (a Container per running
+    container) and ``listed()`` ((name, ID) of each running container, from one listing:
+    what completion offers), each request within ``deadline()``: ``seconds``, or
+    Deadline's default. inspect() is _inspect() with the checks every engine's answer gets; its
     ``pods`` says whether a group of containers (a Podman pod) may answer as well, where
     the engine has them.
     """
@@ -193,6 +193,8 @@ class Engine:
             ref = ref[1:]
         if not ref:
             raise NoSuchContainer(f"{self.name}: no container named")
+        if "/" in ref or ref in (".", ".."):  # no name or ID has them (Docker answers 301)
+            raise NoSuchContainer(f'{self.name}: no such container "{ref}"')
         container = self._inspect(ref, pods)
         if not container.answers(ref):
             raise EngineUnavailable(f"{self.name}: asked about {ref!r}, it answered about "
@@ -441,7 +443,8 @@ class Podman(Engine):
         return rc, out, (errors or lines)[-1]
 
     def _inspect_all(self, refs):
-        rc, out, error = self._run("container", "inspect", "--format", "json", *refs)
+        # "--": a ref is never an option ("podman:--help" is a name no container has).
+        rc, out, error = self._run("container", "inspect", "--format", "json", "--", *refs)
         try:
             data = _jsonc.loads(out or b"[]")
         except ValueError:
@@ -473,7 +476,7 @@ class Podman(Engine):
     def _pod_infra(self, ref):
         """The infra container of pod ``ref`` (which holds the namespaces its containers
         share), standing for the pod; NoSuchContainer when there is no such pod either."""
-        rc, out, error = self._run("pod", "inspect", "--format", "json", ref)
+        rc, out, error = self._run("pod", "inspect", "--format", "json", "--", ref)
         if rc != 0:
             if "no such pod" in error:
                 raise NoSuchContainer(f'podman: no such container "{ref}"')
@@ -613,12 +616,13 @@ def find(word):
 
 
 def known_as(ref, seconds=QUICK):
-    """'ENGINE:REF' for each engine that knows a container ``ref``, each asked within
-    ``seconds``; an engine that cannot answer is left out: this is for hints, never to act."""
+    """'ENGINE:REF' for each engine that knows a container ``ref`` (not a pod: one request
+    an engine), each asked within ``seconds``; an engine that cannot answer is left out:
+    this is for hints, never to act."""
     found = []
     for name in ENGINES:
         try:
-            engine(name, seconds).inspect(ref)
+            engine(name, seconds).inspect(ref, pods=False)
         except ContainerError:
             continue
         found.append(f"{name}:{ref}")

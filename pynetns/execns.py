@@ -74,7 +74,8 @@ def switch(name, warn, force=False):
     'pod:...' is a Kubernetes pod's (``force`` allows a hostNetwork one): its network
     namespace, then isolated as exec NAME is (/etc/netns files by the entry name
     --all-pods would give it). 'docker:C' and 'podman:C' are containers', pinned and proved
-    as attach does (``force`` allows a --network host one), with /etc/netns/C's files.
+    as attach does (``force`` allows a --network host one), with /etc/netns/C's files (C
+    the container's name, or its Podman pod's).
     """
     if name.startswith("pod:"):
         return _switch_to_pod(name, warn, force)
@@ -110,7 +111,7 @@ def _switch_to_container(spec, warn, force):
     with containers.pin(holder, force=force) as pinned:
         _enter_pinned(holder, pinned)
     # The engine chose the name: one that is no netns name picks no /etc/netns directory.
-    isolate(holder.name, warn, etc=store.is_valid_name(holder.name))
+    isolate(holder.entry_name, warn, etc=store.is_valid_name(holder.entry_name))
 
 
 def isolate(name, warn, etc=True):

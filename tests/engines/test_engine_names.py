@@ -88,3 +88,11 @@ def test_a_name_in_both_engines_gets_engine_prefixed_entries(docker, podman, pri
     table = private("attach", "--all-containers").out.decode().splitlines()
     assert [ln.split()[:3] for ln in table if name in ln] == [
         ["unchanged", f"docker:{name}", "docker"], ["unchanged", f"podman:{name}", "podman"]]
+
+
+def test_a_name_like_an_option_is_a_name(podman, netns_name):
+    """podman:--help asks podman about a container "--help", not for its help text."""
+    podman.start("opt")  # so that the engine is up and answering
+    for args, rc in ((["attach", netns_name, "podman:--help"], 1),
+                     (["exec", "podman:--help", "true"], 255)):
+        assert cli(*args).triple() == (rc, b"", b'podman: no such container "--help"\n'), args

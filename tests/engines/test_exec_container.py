@@ -72,3 +72,17 @@ def test_slash_name_wherever_docker_name_works(docker, netns_name):
     r = cli("exec", "--pid", f"docker:{name}", "ps", "-o", "pid=")
     assert r.rc == 0 and r.out.split()[0] == b"1", r
     assert cli("exec", "docker:/", "true").triple() == (255, b"", b"docker: no container named\n")
+    for ref in ("..", "a/../../json"):  # Docker would redirect these paths (HTTP 301)
+        assert cli("attach", netns_name, f"docker:{ref}").triple() == (
+            1, b"", f'docker: no such container "{ref}"\n'.encode())
+
+
+def test_in_a_batch_and_from_the_library(docker, tmp_path):
+    c = docker.start("batch")
+    want = f"{identity(f'/proc/{docker.pid(c)}/ns/net')[1]}\n".encode()
+    batch = tmp_path / "lines"
+    batch.write_text(f"exec docker:{c} stat -L -c %i /proc/self/ns/net\n"
+                     f"exec docker:/{c} stat -L -c %i /proc/self/ns/net\n")
+    assert cli("-batch", str(batch)).triple() == (0, want * 2, b"")
+    import pynetns
+    assert pynetns.exec_in(f"docker:{c}", ["sh", "-c", "exit 4"]) == 4

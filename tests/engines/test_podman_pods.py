@@ -7,7 +7,7 @@ import pytest
 
 from conftest import RUN_DIR, unique
 
-from .support import LABEL, cli, identity
+from .support import LABEL, cli, etc_netns_file, identity
 
 pytestmark = pytest.mark.engine
 
@@ -37,8 +37,10 @@ def test_the_pod_names_its_shared_namespace(podman, pod, netns_name):
         assert identity(f"{RUN_DIR}/{entry}") == want
     r = cli("exec", f"podman:{name}", "stat", "-L", "-c", "%i", "/proc/self/ns/net")
     assert r.triple() == (0, f"{want[1]}\n".encode(), b"")
-    r = cli("exec", f"podman:{member}", "true")  # a member: the pod's namespace, said so
-    assert r.rc == 0 and f'uses the network namespace of podman pod "{name}"'.encode() in r.err
+    with etc_netns_file(name, "hosts", "192.0.2.8 in-the-pod\n"):  # the pod's name
+        r = cli("exec", f"podman:{member}", "cat", "/etc/hosts")  # a member: the pod's, said so
+    assert r.rc == 0 and r.out == b"192.0.2.8 in-the-pod\n", r
+    assert f'uses the network namespace of podman pod "{name}"'.encode() in r.err
     r = cli("-d", "list")
     assert [ln.split()[-2] for ln in r.out.decode().splitlines()
             if ln.startswith(netns_name + " ")] == [f"podman:{name}"], r.out
@@ -66,12 +68,12 @@ def _fake_podman(tmp_path, pod, infra_pod=POD_ID):
               "State": {"Pid": 1, "Status": "running"}}]
     (tmp_path / "pod.json").write_text(json.dumps(pod))
     (tmp_path / "infra.json").write_text(json.dumps(infra))
+    inspect = "inspect --format json --"
     (tmp_path / "podman").write_text(
         "#!/bin/sh\ncase \"$*\" in\n"
-        f"  'container inspect --format json {INFRA_ID}') exec /bin/cat {tmp_path}/infra.json;;\n"
-        "  'container inspect --format json web') echo 'Error: no such container web' >&2;"
-        " exit 125;;\n"
-        f"  'pod inspect --format json web') exec /bin/cat {tmp_path}/pod.json;;\nesac\nexit 125\n")
+        f"  'container {inspect} {INFRA_ID}') exec /bin/cat {tmp_path}/infra.json;;\n"
+        f"  'container {inspect} web') echo 'Error: no such container web' >&2; exit 125;;\n"
+        f"  'pod {inspect} web') exec /bin/cat {tmp_path}/pod.json;;\nesac\nexit 125\n")
     (tmp_path / "podman").chmod(0o755)
     return {"PATH": str(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}
 

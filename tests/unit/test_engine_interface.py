@@ -46,6 +46,14 @@ def test_no_name_is_not_asked_about(ref):
     assert engine.asked == []
 
 
+@pytest.mark.parametrize("ref", [".", "..", "a/../../json", "//web"])
+def test_what_no_container_is_named_is_not_asked_about(ref):
+    engine = Fake(answer())
+    with pytest.raises(NoSuchContainer, match="fake: no such container"):
+        engine.inspect(ref)
+    assert engine.asked == []
+
+
 def test_an_answer_about_another_container_is_refused():
     with pytest.raises(EngineUnavailable, match="fake: asked about 'db', it answered about"):
         Fake(answer("web")).inspect("db")
