@@ -75,16 +75,23 @@ def switch(name, warn, force=False):
     namespace, then isolated as exec NAME is (/etc/netns files by the entry name
     --all-pods would give it). 'docker:C' and 'podman:C' are containers', pinned and proved
     as attach does (``force`` allows a --network host one), with /etc/netns/C's files (C
-    the container's name, or its Podman pod's).
+    the container's name, or its Podman pod's). An entry of that very name is entered
+    instead, as ip would: a script's names keep their meaning.
     """
-    if name.startswith("pod:"):
+    if ":" not in name or _is_entry(name):
+        pass
+    elif name.startswith("pod:"):
         return _switch_to_pod(name, warn, force)
-    if ":" in name:  # docker:C or podman:C? (containers is imported for such names only)
+    else:  # docker:C or podman:C? (containers is imported for such names only)
         from . import containers
         if containers.split_spec(name)[0] is not None:
             return _switch_to_container(name, warn, force)
     _setns(name)
     isolate(name, warn)
+
+
+def _is_entry(name):
+    return store.is_valid_name(name) and os.path.lexists(f"{store.RUN_DIR}/{name}")
 
 
 def _enter_pinned(owner, pinned):

@@ -225,3 +225,20 @@ def test_the_command_gets_the_callers_exact_environment(ns, env):
     env = {"PATH": os.environ["PATH"], **env}
     py = same_exec(ns, "env", env=env)
     assert sorted(py.out.decode().splitlines()) == sorted(f"{k}={v}" for k, v in env.items())
+
+
+@pytest.mark.parametrize("prefix", ["docker:", "podman:", "pod:"])
+def test_an_entry_named_like_a_container_is_that_entry(prefix):
+    """ip enters /run/netns/docker:web: so does pynetns (no engine asked), with -netns too."""
+    from conftest import remove_entry, unique
+    name = prefix + unique()
+    try:
+        assert ip_netns("add", name).rc == 0
+        want = ip_netns("exec", name, "readlink", "/proc/self/ns/net")
+        assert want.rc == 0 and want.out != run(["readlink", "/proc/self/ns/net"]).out
+        assert same_exec(name, "readlink", "/proc/self/ns/net").out == want.out
+        got = pynetns("-netns", name, "exec", name, "readlink", "/proc/self/ns/net")
+        assert got.triple() == ip_netns("exec", name, "readlink", "/proc/self/ns/net",
+                                        globals=("-netns", name)).triple()
+    finally:
+        remove_entry(name)
