@@ -77,8 +77,53 @@ def switch(name, warn, force=False):
     """
     if name.startswith("pod:"):
         return _switch_to_pod(name, warn, force)
+    if name.startswith(("docker:", "podman:")):
+        return _switch_to_container(name, warn, force)
     _setns(name)
     isolate(name, warn)
+
+
+def _switch_to_container(spec, warn, force):
+    """Enter the network namespace of container 'docker:C' or 'podman:C' (a rootless one:
+    'podman:USER@C', or the caller's own); ``force`` allows a --network host one."""
+    from . import containers, rootless
+    container = rootless.find(spec)
+    holder, notes = containers.network_holder(container, force)
+    for note in notes:
+        warn(note)
+    with containers.pin(holder, force=force) as pinned:
+        enter_userns(pinned)
+        try:
+            _sys.setns(pinned.net_fd, _sys.CLONE_NEWNET)
+        except OSError as e:
+            raise SystemCallFailed(f"setting the network namespace of {holder} failed: "
+                                   f"{e.strerror}", errno=e.errno) from None
+    isolate(holder.name, warn)
+
+
+def enter_userns(pinned):
+    """As `nsenter -U --preserve-credentials`: a caller that is not root first joins the
+    user namespace of the pinned process, where it has the capabilities that joining its
+    other namespaces takes; its UID and GIDs stay the same. Root needs none of that."""
+    if os.geteuid() == 0:
+        return
+    from .errors import ContainerError
+    try:
+        fd = os.open(f"/proc/{pinned.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as e:
+        raise SystemCallFailed(f"cannot open the user namespace of process {pinned.pid}: "
+                               f"{e.strerror}", errno=e.errno) from None
+    try:
+        if os.path.samestat(os.fstat(fd), os.stat("/proc/self/ns/user")):
+            return  # already there
+        if not pinned.alive():  # the fd is that of the pinned process only while it lives
+            raise ContainerError(f"process {pinned.pid} is gone; try again")
+        _sys.setns(fd, _sys.CLONE_NEWUSER)
+    except OSError as e:
+        raise SystemCallFailed(f"setting the user namespace of process {pinned.pid} failed: "
+                               f"{e.strerror}", errno=e.errno) from None
+    finally:
+        os.close(fd)
 
 
 def _switch_to_pod(spec, warn, force):

@@ -150,6 +150,11 @@ def cmd_attach(inv):
         # A PID: ip's own path, byte for byte; PID 0 is refused before the name is looked at.
         store.attach(_entry_name(inv, inv.args[0]) if pid else inv.args[0], inv.args[1])
         return 0
+    source = inv.args[1]
+    if os.geteuid() != 0 and (source.startswith(("docker:", "podman:", "pod:"))
+                              or "/" not in source):  # a container, maybe a rootless one
+        return fail("attach: only root can name a namespace in /run/netns; exec "
+                    f"{output.printable(source)} CMD runs a command in that container")
     from .. import attachments
     done = attachments.attach(inv.args[0], inv.args[1], symlink=inv.options.get("symlink"),
                               force=inv.options.get("force_host"))
