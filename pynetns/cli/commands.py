@@ -151,8 +151,7 @@ def cmd_attach(inv):
         store.attach(_entry_name(inv, inv.args[0]) if pid else inv.args[0], inv.args[1])
         return 0
     source = inv.args[1]
-    if os.geteuid() != 0 and (source.startswith(("docker:", "podman:", "pod:"))
-                              or "/" not in source):  # a container, maybe a rootless one
+    if os.geteuid() != 0 and source.startswith(("docker:", "podman:", "pod:")):
         return fail("attach: only root can name a namespace in /run/netns; exec "
                     f"{output.printable(source)} CMD runs a command in that container")
     from .. import attachments

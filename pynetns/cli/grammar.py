@@ -122,7 +122,10 @@ VERBS = [
          "and the mounts and processes holding it are named"),
     Verb("identify", "[PID]", "print the name of PID's network namespace (default: self)"),
     Verb("pids", "NAME", "print the PIDs of processes in NAME"),
-    Verb("exec", "[NAME] CMD...", "run CMD in NAME (with -all: in every namespace)", [
+    Verb("exec", "[NAME] CMD...", "run CMD in NAME (with -all: in every namespace); NAME "
+         "may be a container: docker:C, podman:C, pod:NS/NAME, or podman:USER@C, a user's "
+         "rootless Podman container (that user says podman:C and joins its user namespace "
+         "first, as nsenter -U does)", [
         Option("pid", ["--pid"],
                "also enter the PID namespace of NAME's processes, or of docker:C or "
                "podman:C, with a /proc of its own: ps and top show the container's "
@@ -135,10 +138,11 @@ VERBS = [
                "with --pid: enter such a target anyway; also a hostNetwork pod:",
                prefix=False)]),
     Verb("monitor", "", "print 'add NAME' / 'delete NAME' as entries appear and go"),
-    Verb("attach", "NAME PID|PATH|[docker:|podman:]CONTAINER|pod:[NAMESPACE/]NAME",
+    Verb("attach", "NAME PID|PATH|[docker:|podman:[USER@]]CONTAINER|pod:[NAMESPACE/]NAME",
          "name the network namespace of process PID, of a namespace file PATH (with a '/'), "
          "or of a Docker or Podman container by name or ID (a bare name is looked up in "
-         "both engines; one no engine knows is an invalid PID, as in ip). NAME is a bind "
+         "both engines; one no engine knows is an invalid PID, as in ip; podman:USER@C is "
+         "USER's rootless Podman container; root only). NAME is a bind "
          "mount: it pins the namespace, which outlives the container. With --symlink it is "
          "a symlink to /proc/PID/ns/net instead: it pins nothing, dies with the process, "
          "and prune removes it once that PID is gone or reused", [
