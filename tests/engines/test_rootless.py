@@ -59,6 +59,8 @@ class User:
         name = unique("rl")
         self.made.append(name)
         self.podman("run", "-d", "--name", name, "--network", network, IMAGE, *cmd)
+        if cmd[0] == "httpd":
+            wait_listening(self.pid(name))
         return name
 
     def inspect(self, name):
@@ -66,6 +68,18 @@ class User:
 
     def pid(self, name):
         return self.inspect(name)["State"]["Pid"]
+
+
+def wait_listening(pid, port=8080):
+    """Until something listens on ``port`` in the network namespace of process ``pid``."""
+    want = f":{port:04X} "
+    for _ in range(500):
+        for table in ("tcp", "tcp6"):
+            with open(f"/proc/{pid}/net/{table}") as f:
+                if any(want in line and line.split()[3] == "0A" for line in f):
+                    return
+        time.sleep(0.01)
+    raise AssertionError(f"nothing listens on {port} in the namespace of process {pid}")
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +174,7 @@ def test_attach_as_root_and_list_d(user, web, netns_name):
     assert line.split()[-2:] == [f"podman:{user.name}@{web}", "ok"]
     # restarted: a new process and namespace; the entry keeps the old one, marked stale
     user.podman("restart", "-t", "0", web)
+    wait_listening(user.pid(web))
     row, = [r for r in json.loads(cli("list", "-d", "-j").out) if r["name"] == netns_name]
     assert row["stale"] == "container restarted with a new namespace"
     _listens_on_8080(cli("exec", target, "ss", "-tlnp"))  # exec follows the new one
@@ -298,6 +313,7 @@ def test_a_hostile_answer_is_one_line_and_never_the_hosts(user, web, fake, netns
 def test_exec_takes_a_rootful_container_as_well(engine):
     """docker:C and podman:C are exec targets too (root's engines), as for exec --pid."""
     c = engine.start("exec", cmd=("httpd", "-f", "-p", "8080"))
+    wait_listening(engine.pid(c))
     r = cli("exec", f"{engine.name}:{c}", "readlink", "/proc/self/ns/net")
     assert r.triple() == (0, f"{os.readlink(f'/proc/{engine.pid(c)}/ns/net')}\n".encode(), b"")
     _listens_on_8080(cli("exec", f"{engine.name}:{c}", "ss", "-tlnp"))
