@@ -73,7 +73,7 @@ def switch(name, warn, force=False):
     ``warn`` receives non-fatal messages (a failed /etc bind), as `ip` prints them. A name
     'pod:...' is a Kubernetes pod's (``force`` allows a hostNetwork one): its network
     namespace, then isolated as exec NAME is (/etc/netns files by the entry name
-    --all-pods would give it).
+    --all-pods would give it); 'docker:C' and 'podman:[USER@]C' a container's.
     """
     if name.startswith("pod:"):
         return _switch_to_pod(name, warn, force)

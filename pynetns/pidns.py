@@ -110,9 +110,10 @@ def _check_target(target, pinned, force):
 
 
 def pin_target(target, force=False, warn=None):
-    """Pin the process whose namespaces ``target`` means: 'docker:C' or 'podman:C' (the
-    container's init), or an entry name (a process of its PID namespace); refuse what
-    would expose the host (see the module's docstring) unless ``force``."""
+    """Pin the process whose namespaces ``target`` means: 'docker:C', 'podman:C' or
+    'podman:USER@C' (the container's init; rootless.py), or an entry name (a process of its
+    PID namespace); refuse what would expose the host (see the module's docstring) unless
+    ``force``."""
     engine = containers.split_spec(target)[0]
     if target.startswith("pod:"):
         from . import cri

@@ -138,7 +138,7 @@ VERBS = [
                "with --pid: enter such a target anyway; also a hostNetwork pod:",
                prefix=False)]),
     Verb("monitor", "", "print 'add NAME' / 'delete NAME' as entries appear and go"),
-    Verb("attach", "NAME PID|PATH|[docker:|podman:[USER@]]CONTAINER|pod:[NAMESPACE/]NAME",
+    Verb("attach", "NAME PID|PATH|[docker:|podman:]CONTAINER|pod:[NAMESPACE/]NAME",
          "name the network namespace of process PID, of a namespace file PATH (with a '/'), "
          "or of a Docker or Podman container by name or ID (a bare name is looked up in "
          "both engines; one no engine knows is an invalid PID, as in ip; podman:USER@C is "
