@@ -10,7 +10,7 @@ addresses over rtnetlink and reads its listening sockets.
 import os
 import threading
 
-from . import _nsid, _procnet, _rtnl, _sys, containers, holders, ns, procs, store
+from . import _nsid, _procnet, _rtnl, _sys, containers, holders, ns, procs, rootless, store
 from .errors import ContainerError, NetnsError, NoSuchContainer
 
 HOST = "host"
@@ -26,7 +26,7 @@ class Namespace:
 
     __slots__ = ("dev", "ino", "names", "mounts", "pids", "nsid", "is_host", "is_caller",
                  "containers", "links", "listeners", "peers", "error", "command", "_sources",
-                 "_by_index")
+                 "_by_index", "user")
 
     def __init__(self, dev, ino):
         self.dev, self.ino = dev, ino
@@ -34,6 +34,7 @@ class Namespace:
         self.nsid = None
         self.is_host = self.is_caller = False
         self.containers = []
+        self.user = None  # who owns it when not root (rootless.user_of)
         self.links = self.listeners = None
         self.peers = {}
         self.error = None
@@ -53,7 +54,8 @@ class Namespace:
         """"host" for the initial namespace, else the containers using it, else None."""
         if self.is_host:
             return HOST
-        return ",".join(f"{c.engine}:{c.name}" for c in self.containers) or None
+        return (",".join(f"{c.engine}:{c.name}" for c in self.containers)
+                or (f"user:{self.user}" if self.user else None))
 
     def link(self, index):
         """The link with this index here, or None."""
@@ -331,6 +333,9 @@ def _owners(found):
         n = found.get(sandbox) or by_pid.get(c.pid)
         if n is not None and (n.identity == sandbox or _in_cgroup(c)):
             n.containers.append(c)
+    for n in found.values():  # a user's own, rootless Podman's among them
+        if not n.containers and not n.is_host and n.pid:
+            n.user = rootless.user_of(n.pid)
     return [str(e) for e in errors if getattr(e, "installed", True)]
 
 

@@ -177,6 +177,30 @@ class Container(containers.Container):
         return None
 
 
+def user_of(pid):
+    """Who made the user namespace owning the network namespace of process ``pid``, as a
+    user name (else a UID), when it is not root (a rootless container's, say); else None."""
+    try:
+        fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            users = _sys.ioctl(fd, NS_GET_USERNS)
+        finally:
+            os.close(fd)
+        try:
+            uid = _owner_uid(users)
+        finally:
+            os.close(users)
+    except OSError:
+        return None
+    if uid == 0:
+        return None
+    import pwd
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
 def _identity(fd):
     st = os.fstat(fd)
     return st.st_dev, st.st_ino

@@ -317,3 +317,12 @@ def test_exec_takes_a_rootful_container_as_well(engine):
     r = cli("exec", f"{engine.name}:{c}", "readlink", "/proc/self/ns/net")
     assert r.triple() == (0, f"{os.readlink(f'/proc/{engine.pid(c)}/ns/net')}\n".encode(), b"")
     _listens_on_8080(cli("exec", f"{engine.name}:{c}", "ss", "-tlnp"))
+
+
+def test_inventory_names_the_owning_user(user, web):
+    """Root's engines know nothing of it: inventory says whose user namespace owns it."""
+    ino = str(os.stat(f"/proc/{user.pid(web)}/ns/net").st_ino)
+    r = cli("inventory", "-o", "NS,OWNER")
+    assert r.rc == 0, r
+    rows = dict(line.split()[:2] for line in r.out.decode().splitlines()[1:])
+    assert rows[ino] == f"user:{user.name}"
