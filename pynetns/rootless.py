@@ -13,7 +13,8 @@ in the mount namespace of the user's pause process, which conmon shares). What i
 instead, while the process is pinned (Container.problem):
 - its user namespace, and the one owning its network namespace, were made by USER (the
   NS_GET_OWNER_UID ioctl): whatever USER's podman answers, nothing is named or entered that
-  USER could not enter by itself;
+  USER could not enter by itself (but the host's own, which pin then refuses without
+  --force, as for a --network host container);
 - its parent is the conmon started for this container ID (conmon -c ID);
 - the namespace at its SandboxKey, seen through that conmon's /proc/PID/root, is its own.
 """
@@ -156,7 +157,8 @@ class Container(containers.Container):
         if made_by != self.uid:
             return (f"process {pid} is in a user namespace of UID {made_by}, not of "
                     f"{self.user}")
-        if net_made_by != self.uid:
+        # The host's own (--network host) is refused after this, unless --force.
+        if net_made_by != self.uid and not containers.host_owner(pinned.identity):
             return (f"the network namespace of process {pid} belongs to UID {net_made_by}, "
                     f"not to {self.user}")
         conmon = _parent(pid)

@@ -282,8 +282,10 @@ def test_a_hostile_answer_is_one_line_and_never_the_hosts(user, web, fake, netns
             (_answer(real, State_Pid=os.getpid()),
              f"process {os.getpid()} is in the host's user namespace: it is not a rootless "
              "container's"),
-            (_answer(real, State_Pid=shell),
-             f"the network namespace of process {shell} belongs to UID 0, not to {user.name}"),
+            (_answer(real, State_Pid=shell),  # --force or not: not the container's
+             f"process {shell} is not the one conmon started for container {real['Id'][:12]}: "
+             "it is not the container's process (the container restarted, or the engine's "
+             "answer is wrong)"),
             (_answer(real, State_Pid=real_other["State"]["Pid"]),
              f"process {real_other['State']['Pid']} is not the one conmon started for "
              f"container {real['Id'][:12]}: it is not the container's process (the container "
@@ -293,7 +295,8 @@ def test_a_hostile_answer_is_one_line_and_never_the_hosts(user, web, fake, netns
              f"SandboxKey {real_other['NetworkSettings']['SandboxKey']} (seen by conmon "
              f"{real['State']['ConmonPid']})"),
         ]:
-            for args in (("attach", netns_name), ("exec",), ("exec", "--pid")):
+            for args in (("attach", netns_name), ("exec",), ("exec", "--pid"),
+                         ("attach", "--force", netns_name)):
                 r = fake.answer(data, *args, f"podman:{user.name}@{web}",
                                 *(("true",) if args[0] == "exec" else ()))
                 assert _one_line(r, 1 if args[0] == "attach" else 255) == (
@@ -326,3 +329,15 @@ def test_inventory_names_the_owning_user(user, web):
     assert r.rc == 0, r
     rows = dict(line.split()[:2] for line in r.out.decode().splitlines()[1:])
     assert rows[ino] == f"user:{user.name}"
+
+
+def test_network_host_needs_force(user, netns_name):
+    """As for a rootful container: the host's namespace only with --force."""
+    c = user.start("host", cmd=("sleep", "600"))
+    target = f"podman:{user.name}@{c}"
+    assert _one_line(cli("attach", netns_name, target), 1) == (
+        f'podman container "{user.name}@{c}" runs with --network host: its namespace is the '
+        "host's; use --force to name it anyway\n")
+    assert not os.path.lexists(f"{RUN_DIR}/{netns_name}")
+    assert cli("attach", "--force", netns_name, target).triple() == (0, b"", b"")
+    assert identity(f"{RUN_DIR}/{netns_name}") == identity("/proc/self/ns/net")
