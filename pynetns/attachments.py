@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from . import containers, ns, records, rundir, store
+from . import containers, ns, records, rootless, rundir, store
 from ._cint import parse_c_int
 from .errors import (ContainerError, EngineUnavailable, InvalidPid, NetnsError,
                      NoSuchContainer, NotANamespace, NotFound, SystemCallFailed)
@@ -188,7 +188,7 @@ def attach(name: str, source: str | int | os.PathLike[str], *, symlink: bool = F
     if "/" in source and containers.split_spec(source)[0] is None:  # docker:/web is docker's
         return _attach_path(name, source, symlink)
     try:
-        found = containers.find(source)
+        found = rootless.find(source)  # containers.find, and podman:USER@NAME
     except NoSuchContainer:
         if containers.split_spec(source)[0] is None:
             raise InvalidPid(f"Invalid PID: {source}") from None

@@ -649,7 +649,8 @@ def network_holder(container, force=False):
         notes.append(f"{container} is paused: its network namespace is there all the same")
     seen = {container.id}
     while container.shares_with:
-        owner = engine(container.engine).inspect(container.shares_with)
+        client = getattr(container, "client", None) or engine(container.engine)  # rootless
+        owner = client.inspect(container.shares_with)
         if owner.id in seen:
             raise ContainerError(f"{container}: --network container: loops back to itself")
         seen.add(owner.id)
@@ -786,8 +787,8 @@ def _not_the_containers(container, pinned):
         if foreign:
             return (f"its process {pid} is in another user namespace (a rootless "
                     "container?), where its cgroup does not name the container: its "
-                    "identity cannot be proved that way, so it is not used (rootless "
-                    "containers are not supported)")
+                    "identity cannot be proved that way, so it is not used (a rootless "
+                    "Podman container is podman:USER@NAME)")
         return (f"process {pid} is not in the container's cgroup: it is not the "
                 "container's process (the container restarted, or the engine's answer "
                 "is wrong)")
@@ -802,8 +803,8 @@ def pin(container, pid_ns=False, force=False):
     """Pin the container's process and open its namespaces, after proving they are the
     container's: the process sits in the container's cgroup and, where the SandboxKey
     shows a namespace, has that one. The host's namespace is refused unless ``force``."""
-    return pin_proved(container, _not_the_containers, "it stopped or restarted", pid_ns,
-                      force)
+    proof = getattr(type(container), "problem", _not_the_containers)  # rootless.Container
+    return pin_proved(container, proof, "it stopped or restarted", pid_ns, force)
 
 
 def pin_proved(owner, problem_of, went, pid_ns=False, force=False):

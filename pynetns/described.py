@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from . import attachments, containers, ns, procs, store
+from . import attachments, containers, ns, procs, rootless, store
 from .errors import ContainerError, EngineUnavailable, NoSuchContainer
 
 TYPE_CHECKING = False  # typing costs milliseconds at run time; the checker reads this block
@@ -88,7 +88,7 @@ class Owners:
             if owner.get("engine") == "pod":
                 from . import cri
                 return cri.verdict(owner, identity, _identity_of_pid)
-            c = containers.inspect(owner["engine"], owner["id"])
+            c = rootless.find(f"{owner['engine']}:{owner['id']}")  # podman:USER@ID too
         except NoSuchContainer:
             return owner, "container gone"
         except ContainerError as e:  # the engine is down: no verdict

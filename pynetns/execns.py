@@ -73,7 +73,7 @@ def switch(name, warn, force=False):
     ``warn`` receives non-fatal messages (a failed /etc bind), as `ip` prints them. A name
     'pod:...' is a Kubernetes pod's (``force`` allows a hostNetwork one): its network
     namespace, then isolated as exec NAME is (/etc/netns files by the entry name
-    --all-pods would give it). 'docker:C' and 'podman:C' are containers', pinned and proved
+    --all-pods would give it). 'docker:C' and 'podman:[USER@]C' are containers', pinned and proved
     as attach does (``force`` allows a --network host one), with /etc/netns/C's files (C
     the container's name, or its Podman pod's). An entry of that very name is entered
     instead, as ip would: a script's names keep their meaning.
@@ -102,6 +102,31 @@ def _enter_pinned(owner, pinned):
                                f"{e.strerror}", errno=e.errno) from None
 
 
+def enter_userns(pinned):
+    """As `nsenter -U --preserve-credentials`: a caller that is not root first joins the
+    user namespace of the pinned process, where it has the capabilities that joining its
+    other namespaces takes; its UID and GIDs stay the same. Root needs none of that."""
+    if os.geteuid() == 0:
+        return
+    from .errors import ContainerError
+    try:
+        fd = os.open(f"/proc/{pinned.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as e:
+        raise SystemCallFailed(f"cannot open the user namespace of process {pinned.pid}: "
+                               f"{e.strerror}", errno=e.errno) from None
+    try:
+        if os.path.samestat(os.fstat(fd), os.stat("/proc/self/ns/user")):
+            return  # already there
+        if not pinned.alive():  # the fd is that of the pinned process only while it lives
+            raise ContainerError(f"process {pinned.pid} is gone; try again")
+        _sys.setns(fd, _sys.CLONE_NEWUSER)
+    except OSError as e:
+        raise SystemCallFailed(f"setting the user namespace of process {pinned.pid} failed: "
+                               f"{e.strerror}", errno=e.errno) from None
+    finally:
+        os.close(fd)
+
+
 def _switch_to_pod(spec, warn, force):
     from . import cri
     pod = cri.find(spec, force)
@@ -111,11 +136,12 @@ def _switch_to_pod(spec, warn, force):
 
 
 def _switch_to_container(spec, warn, force):
-    from . import containers
-    holder, notes = containers.network_holder(containers.find(spec), force)
+    from . import containers, rootless
+    holder, notes = containers.network_holder(rootless.find(spec), force)
     for note in notes:
         warn(note)
     with containers.pin(holder, force=force) as pinned:
+        enter_userns(pinned)
         _enter_pinned(holder, pinned)
     # The engine chose the name: one that is no netns name picks no /etc/netns directory.
     isolate(holder.entry_name, warn, etc=store.is_valid_name(holder.entry_name))

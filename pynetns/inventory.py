@@ -32,7 +32,7 @@ class Namespace:
 
     __slots__ = ("dev", "ino", "names", "mounts", "pids", "nsid", "is_host", "is_caller",
                  "containers", "links", "listeners", "peers", "error", "_command",
-                 "_sources", "_by_index")
+                 "_sources", "_by_index", "user")
 
     def __init__(self, dev, ino):
         self.dev, self.ino = dev, ino
@@ -40,6 +40,7 @@ class Namespace:
         self.nsid = None
         self.is_host = self.is_caller = False
         self.containers = []
+        self.user = None  # who owns it when not root (rootless.user_of)
         self.links = self.listeners = None
         self.peers = {}
         self.error = None
@@ -66,7 +67,8 @@ class Namespace:
         """"host" for the initial namespace, else the containers using it, else None."""
         if self.is_host:
             return HOST
-        return ",".join(f"{c.engine}:{c.name}" for c in self.containers) or None
+        return (",".join(f"{c.engine}:{c.name}" for c in self.containers)
+                or (f"user:{self.user}" if self.user else None))
 
     def link(self, index):
         """The link with this index here, or None."""
@@ -400,6 +402,10 @@ def _owners(found):
         if n is not None and (n.identity == sandbox or _in_cgroup(c)):
             n.containers.append(c)
     errors += _pods(found)
+    from . import rootless
+    for n in found.values():  # a user's own, rootless Podman's among them
+        if not n.containers and not n.is_host and n.pid:
+            n.user = rootless.user_of(n.pid)
     return [str(e) for e in errors if getattr(e, "installed", True)]
 
 

@@ -110,10 +110,11 @@ def _check_target(target, pinned, force):
 
 
 def pin_target(target, force=False, warn=None):
-    """Pin the process whose namespaces ``target`` means: 'docker:C' or 'podman:C' (the
-    container's init), or an entry name (a process of its PID namespace); refuse what
-    would expose the host (see the module's docstring) unless ``force``."""
-    engine, ref = containers.split_spec(target)
+    """Pin the process whose namespaces ``target`` means: 'docker:C', 'podman:C' or
+    'podman:USER@C' (the container's init; rootless.py), or an entry name (a process of its
+    PID namespace); refuse what would expose the host (see the module's docstring) unless
+    ``force``."""
+    engine = containers.split_spec(target)[0]
     if target.startswith("pod:"):
         from . import cri
         pod = cri.find(target, force)
@@ -123,7 +124,8 @@ def pin_target(target, force=False, warn=None):
     elif engine is None:
         pinned = _pin_entry(target)
     else:
-        container = containers.inspect(engine, ref)
+        from . import rootless
+        container = rootless.find(target)
         containers.require_running(container)
         pinned = containers.pin(container, pid_ns=True, force=force)
     try:
@@ -135,6 +137,7 @@ def pin_target(target, force=False, warn=None):
 
 
 def _enter(pinned):
+    execns.enter_userns(pinned)  # not root: a rootless container's user namespace first
     for fd, kind, what in ((pinned.net_fd, _sys.CLONE_NEWNET, "network"),
                            (pinned.pidns_fd, _sys.CLONE_NEWPID, "PID")):
         try:

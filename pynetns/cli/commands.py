@@ -160,6 +160,10 @@ def cmd_attach(inv):
             from .. import attachments
             raise attachments.with_container_hint(e, inv.args[1]) from None
         return 0
+    source = inv.args[1]
+    if os.geteuid() != 0 and source.startswith(("docker:", "podman:", "pod:")):
+        return fail("attach: only root can name a namespace in /run/netns; exec "
+                    f"{output.printable(source)} CMD runs a command in that container")
     from .. import attachments
     done = attachments.attach(inv.args[0], inv.args[1], symlink=inv.options.get("symlink"),
                               force=inv.options.get("force_host"))

@@ -123,8 +123,10 @@ VERBS = [
     Verb("identify", "[PID]", "print the name of PID's network namespace (default: self)"),
     Verb("pids", "NAME", "print the PIDs of processes in NAME"),
     Verb("exec", "[NAME|docker:C|podman:C] CMD...", "run CMD in NAME (with -all: in every "
-         "namespace), or in the network namespace of container C (pinned and proved to be "
-         "C's as attach does)", [
+         "namespace), or in the network namespace of container C or pod:NS/NAME (pinned and "
+         "proved to be its as attach does; an entry of that name wins, as in ip); "
+         "podman:USER@C is USER's rootless Podman container (USER itself says podman:C and "
+         "joins its user namespace first, as nsenter -U does)", [
         Option("pid", ["--pid"],
                "also enter the PID namespace of NAME's processes, or of docker:C or "
                "podman:C, with a /proc of its own: ps and top show the container's "
@@ -141,10 +143,10 @@ VERBS = [
     Verb("attach", "NAME PID|PATH|[docker:|podman:]CONTAINER|pod:[NAMESPACE/]NAME",
          "name the network namespace of process PID, of a namespace file PATH (with a '/'), "
          "or of a Docker or Podman container (or Podman pod) by name or ID (a bare name is "
-         "looked up in both engines; one no engine knows is an invalid PID, as in ip). NAME "
-         "is a bind mount: it pins the namespace, which outlives the container. With "
-         "--symlink it is a symlink to /proc/PID/ns/net instead: it pins nothing, dies with "
-         "the process, "
+         "looked up in both engines; one no engine knows is an invalid PID, as in ip; "
+         "podman:USER@C is USER's rootless Podman container; root only). NAME is a bind "
+         "mount: it pins the namespace, which outlives the container. With --symlink it is "
+         "a symlink to /proc/PID/ns/net instead: it pins nothing, dies with the process, "
          "and prune removes it once that PID is gone or reused", [
              Option("symlink", ["--symlink"],
                     "make NAME a symlink to /proc/PID/ns/net rather than a bind mount",

@@ -125,8 +125,8 @@ def test_a_rootless_container_is_said_to_be_one(fake_podman, tmp_path, netns_nam
     err = one_line(pynetns("attach", netns_name, "podman:web", env=env))
     assert err == (f'podman container "web": its process {pid} is in another user namespace '
                    "(a rootless container?), where its cgroup does not name the container: "
-                   "its identity cannot be proved that way, so it is not used (rootless "
-                   "containers are not supported)\n")
+                   "its identity cannot be proved that way, so it is not used (a rootless "
+                   "Podman container is podman:USER@NAME)\n")
     assert "gone" not in err
 
 
