@@ -23,6 +23,7 @@ cleanup_ns() {
     local ns
     for ns in "$@"; do
         [ -z "$ns" ] && continue
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
         ip netns delete "$ns" &>/dev/null
         if ip netns list | grep -qw -- "$ns"; then
             echo "cleanup_ns: $ns is still there" >&2

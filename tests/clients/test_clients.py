@@ -39,6 +39,14 @@ CLIENTS = {
     "selftest_veth.sh": Client({"add", "list", "exec", "pids", "identify", "delete"}),
     "iproute2_nsid.sh": Client({"add", "set", "list", "list-id", "delete", "batch"},
                                private=True, net=True),
+    "selftest_all.sh": Client({"add", "exec", "list", "set", "list-id", "attach", "identify",
+                               "pids", "delete"}, private=True, net=True),
+    "pipework.sh": Client({"list", "identify", "pids", "exec"}, private=True, net=True),
+    "cni_priv_net_run.sh": Client({"add", "exec", "pids", "delete"}, private=True, net=True,
+                                  needs=[f"/usr/lib/cni/{p}" for p in
+                                         ("bridge", "host-local", "loopback")]),
+    "bash_completion.sh": Client({"add", "set", "list", "delete"}, private=True, net=True,
+                                 needs=["/usr/share/bash-completion/completions/ip"]),
 }
 
 

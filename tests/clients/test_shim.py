@@ -53,7 +53,11 @@ def _shim(argv, logged, **kw):
     return run([SHIM, *argv], env=env, **kw)
 
 
-@pytest.mark.parametrize("words,obj", list(_cases()), ids=lambda v: " ".join(v) or "''")
+def _id(value):
+    return (" ".join(value) if isinstance(value, list) else value) or "''"
+
+
+@pytest.mark.parametrize("words,obj", list(_cases()), ids=_id)
 def test_routes_as_ip_picks_the_object(words, obj, name, logged_pynetns):
     argv = [name if w == "NAME" else w for w in words] + [obj, "help"]
     expected = run([IP, *argv])
