@@ -34,6 +34,9 @@ ip -all netns exec ip -br link show dev lo | sed 's/ \+/ /g'
 echo "statuses do not stop -all exec:"
 ip -all netns exec sh -c 'echo in $(ip -br link show lo | cut -d" " -f1); exit 3'
 echo "rc $?"
+echo "a command killed by a signal stops it:"
+ip -all netns exec sh -c 'kill -TERM $$' || echo "rc $?"
+ip netns exec "${ns_names[0]}" ip -all netns exec ip netns identify
 
 # The ids the kernel gives them, as listed: one `set`, then a link between two (which
 # gives the peers ids of their own in each other).

@@ -106,6 +106,15 @@ kill "$bg_pid"
 wait "$bg_pid" 2>/dev/null
 bg_pid=""
 
+# `ip -n NS` switches ip itself into NS first: it is then the one process there, and
+# commands it starts (even another ip) find themselves in NS.
+[ "$(ip -n "$ns1" netns pids "$ns1" | wc -l)" = 1 ]
+check_err $? "ip -n NS netns pids NS sees only itself"
+[ "$(ip -n "$ns1" netns identify)" = "$ns1" ]
+check_err $? "ip -n NS netns identify"
+[ "$(ip -n "$ns2" netns exec "$ns1" ip netns identify)" = "$ns1" ]
+check_err $? "exec's command identifies the namespace it was given"
+
 # A batch of link commands for one namespace: not the netns object, so ip's own.
 ip -n "$ns2" -b - <<EOF
 link add inner0 type veth peer name inner1
