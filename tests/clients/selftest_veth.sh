@@ -93,6 +93,10 @@ check_err $? "exec keeps the words of the command"
 ip netns exec "$ns2" no-such-command-here 2>/dev/null
 check_err $(( $? == 0 )) "exec of a missing command fails"
 
+timeout 0.5 ip netns exec "$ns1" sleep 30
+[ $? -eq 124 ]
+check_err $? "timeout reaches the command exec runs"
+
 ip netns exec "$ns1" sleep 30 &
 bg_pid=$!
 in_pids() { ip netns pids "$ns1" | grep -qx "$bg_pid"; }
