@@ -87,15 +87,17 @@ def _run_shared(script, env):
 
 def _run_private(script, env, net, tmp):
     """Run in a private /run/netns: the state is all of it and the mounts on it."""
-    exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
+    exports = "".join(f"export {k}={shlex.quote(env[k])}\n"
+                      for k in ("PATH", "NS_PREFIX", "PYNETNS"))
+    t = shlex.quote(str(tmp))
     wrapper = f"""
 mount --make-shared {RUN_DIR}  # as ip's first add would: the scripts' runs then compare
 {exports}
-state() {{ ls -A {RUN_DIR} >{tmp}/$1.ls; cat /proc/self/mountinfo >{tmp}/$1.mounts; }}
+state() {{ ls -A {RUN_DIR} >{t}/$1.ls; cat /proc/self/mountinfo >{t}/$1.mounts; }}
 state before
 set +e
-bash {shlex.quote(str(script))} >{tmp}/out 2>{tmp}/err
-echo $? >{tmp}/rc
+bash {shlex.quote(str(script))} >{t}/out 2>{t}/err
+echo $? >{t}/rc
 state after
 """
     outer = in_private_run_dir(wrapper, timeout=60, net=net)
