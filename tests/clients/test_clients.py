@@ -29,10 +29,11 @@ Ran = namedtuple("Ran", "rc out err")
 
 
 class Client:
-    def __init__(self, verbs, private=False, net=False, needs=()):
+    def __init__(self, verbs, private=False, net=False, etc=False, needs=()):
         self.verbs = set(verbs)  # pynetns verbs the shim run must reach ("batch" for -b)
         self.private = private  # a fresh tmpfs on /run/netns in a private mount namespace
         self.net = net  # and a network namespace of its own
+        self.etc = etc  # and /etc under an overlay there, to write /etc/netns
         self.needs = needs  # commands and files without which the script cannot run
 
 
@@ -48,6 +49,7 @@ CLIENTS = {
     "cni_priv_net_run.sh": Client({"add", "exec", "pids", "delete"}, private=True, net=True,
                                   needs=["ping"] + [f"/usr/lib/cni/{p}" for p in
                                                     ("bridge", "host-local", "loopback")]),
+    "netns_etc.sh": Client({"add", "exec", "delete"}, private=True, net=True, etc=True),
     "bash_completion.sh": Client({"add", "set", "list", "delete"}, private=True, net=True,
                                  needs=["/usr/share/bash-completion/completions/ip"]),
 }
@@ -85,14 +87,19 @@ def _run_shared(script, env):
     return result, before, _shared_state(env["NS_PREFIX"])
 
 
-def _run_private(script, env, net, tmp):
+def _run_private(script, env, client, tmp):
     """Run in a private /run/netns: the state is all of it and the mounts on it."""
     exports = "".join(f"export {k}={shlex.quote(env[k])}\n"
                       for k in ("PATH", "NS_PREFIX", "PYNETNS"))
     t = shlex.quote(str(tmp))
+    # The overlay's upper layer on a tmpfs: /tmp may itself be an overlay, which cannot be.
+    etc = "" if not client.etc else f"""
+mkdir {t}/etc && mount -t tmpfs tmpfs {t}/etc && mkdir {t}/etc/upper {t}/etc/work
+mount -t overlay overlay -o lowerdir=/etc,upperdir={t}/etc/upper,workdir={t}/etc/work /etc
+"""
     wrapper = f"""
 mount --make-shared {RUN_DIR}  # as ip's first add would: the scripts' runs then compare
-{exports}
+{etc}{exports}
 state() {{ ls -A {RUN_DIR} >{t}/$1.ls; cat /proc/self/mountinfo >{t}/$1.mounts; }}
 state before
 set +e
@@ -100,7 +107,7 @@ bash {shlex.quote(str(script))} >{t}/out 2>{t}/err
 echo $? >{t}/rc
 state after
 """
-    outer = in_private_run_dir(wrapper, timeout=60, net=net)
+    outer = in_private_run_dir(wrapper, timeout=60, net=client.net)
     assert outer.rc == 0, outer
     result = Ran(int((tmp / "rc").read_text()), (tmp / "out").read_bytes(),
                  (tmp / "err").read_bytes())
@@ -157,7 +164,7 @@ def test_client_runs_the_same_on_pynetns(name, tmp_path, logged_pynetns, run_dir
         if client.private:
             work = tmp_path / tag
             work.mkdir()
-            result, before, after = _run_private(script, env, client.net, work)
+            result, before, after = _run_private(script, env, client, work)
         else:
             result, before, after = _run_shared(script, env)
         out = _normalise(result.out.decode(), prefix)
