@@ -4,7 +4,8 @@
 # `ip -netns` / `ip -n` configuration, traffic by `ip netns exec … ping`, exit statuses
 # checked through `ip netns exec`, a background process found by `ip netns pids` and
 # `ip netns identify`, and a cleanup_ns trap. Runs in the machine's /run/netns: every name
-# is its own ($NS_PREFIX, then random).
+# is its own ($NS_PREFIX, then random). Its listings' stderr is dropped: entries that others
+# break meanwhile are reported differently by pynetns, on purpose.
 set -u
 
 NS_LIST=()
@@ -25,7 +26,7 @@ cleanup_ns() {
         [ -z "$ns" ] && continue
         ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
         ip netns delete "$ns" &>/dev/null
-        if ip netns list | grep -qw -- "$ns"; then
+        if ip netns list 2>/dev/null | grep -qw -- "$ns"; then
             echo "cleanup_ns: $ns is still there" >&2
             RET=1
         fi
@@ -62,7 +63,7 @@ trap cleanup EXIT
 setup_ns ns1 ns2 || { echo "setup_ns failed"; exit 1; }
 echo "made $ns1 $ns2"
 
-ip netns list | grep -qx -- "$ns1"
+ip netns list 2>/dev/null | grep -qx -- "$ns1"
 check_err $? "ip netns list shows the new namespace"
 
 # The veth pair is created directly in the two namespaces: the host's network never sees it.
