@@ -29,12 +29,13 @@ Ran = namedtuple("Ran", "rc out err")
 
 
 class Client:
-    def __init__(self, verbs, private=False, net=False, etc=False, needs=()):
+    def __init__(self, verbs, private=False, net=False, etc=False, needs=(), differs=None):
         self.verbs = set(verbs)  # pynetns verbs the shim run must reach ("batch" for -b)
         self.private = private  # a fresh tmpfs on /run/netns in a private mount namespace
         self.net = net  # and a network namespace of its own
         self.etc = etc  # and /etc under an overlay there, to write /etc/netns
         self.needs = needs  # commands and files without which the script cannot run
+        self.differs = differs  # a known difference of pynetns's that breaks the script
 
 
 CLIENTS = {
@@ -50,6 +51,10 @@ CLIENTS = {
                                   needs=["ping"] + [f"/usr/lib/cni/{p}" for p in
                                                     ("bridge", "host-local", "loopback")]),
     "netns_etc.sh": Client({"add", "exec", "delete"}, private=True, net=True, etc=True),
+    "stale_sweep.sh": Client({"list", "exec", "delete"}, private=True, net=True, differs=(
+        "pynetns list leaves broken entries (dangling symlinks, plain files) out of its "
+        "stdout, which ip 6.1 lists: a sweeper that enumerates with `ip netns list` never "
+        "sees, so never deletes, the stale entries")),
     "bash_completion.sh": Client({"add", "set", "list", "delete"}, private=True, net=True,
                                  needs=["/usr/share/bash-completion/completions/ip"]),
 }
@@ -147,7 +152,9 @@ def _verbs(calls):
     return verbs
 
 
-@pytest.mark.parametrize("name", sorted(CLIENTS))
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=CLIENTS[name].differs))
+    if CLIENTS[name].differs else name for name in sorted(CLIENTS)])
 def test_client_runs_the_same_on_pynetns(name, tmp_path, logged_pynetns, run_dir_ready):
     client = CLIENTS[name]
     missing = [p for p in client.needs
