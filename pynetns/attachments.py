@@ -220,7 +220,9 @@ def with_container_hint(error: NetnsError, source: str) -> NetnsError:
     digits and an engine knows a container by that ID prefix or name, its message ends with
     ``(did you mean docker:SOURCE?)``. Asked only once there was no such PID, each engine within
     containers.QUICK: the PID path itself never waits for an engine."""
-    if isinstance(error, (InvalidPid, NotFound)) and source.isascii() and source.isdigit():
+    # Not for PID 0, which ip refuses before anything: no engine is run for that.
+    if isinstance(error, (InvalidPid, NotFound)) and source.isascii() and source.isdigit() \
+            and int(source):
         known = containers.known_as(source)
         if known:
             error.message += f" (did you mean {' or '.join(known)}?)"

@@ -121,7 +121,9 @@ state after
                      for when in ("before", "after"))
     # Mounts of the host's can vanish from the copy meanwhile (the host unlinking a mount
     # point detaches it in every namespace): the rest of the table is checked for additions.
-    added = set(after[1]) - set(before[1])
+    # podman (which attach asks for a PID that is missing: its did-you-mean hint) makes its
+    # storage a mount point of whatever mount namespace it runs in.
+    added = {m for m in set(after[1]) - set(before[1]) if " /var/lib/containers/" not in m}
     assert not added, f"the script left mounts: {added}"
     return result, (before[0], _below_run_dir(before[1])), (after[0], _below_run_dir(after[1]))
 
