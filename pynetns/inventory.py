@@ -125,19 +125,23 @@ class _Finder:
         processes could not be read (another user's, as a non-root caller)."""
         readlink = os.readlink
         mount_namespaces: dict[str, str] = {}
+        by_link: dict[str, list[int]] = {}  # "net:[INO]" → PIDs: one parse a namespace
         hidden = 0
         for pid in _proc.proc_pids():
             try:
-                ino = _ino(readlink(f"/proc/{pid}/ns/net"))
+                net = readlink(f"/proc/{pid}/ns/net")
                 mnt = readlink(f"/proc/{pid}/ns/mnt")
             except FileNotFoundError:
                 continue  # exited meanwhile
             except OSError:
                 hidden += 1
                 continue
+            by_link.setdefault(net, []).append(int(pid))
+            mount_namespaces.setdefault(mnt, pid)
+        for net, pids in by_link.items():
+            ino = _ino(net)
             if ino is not None:
-                self.get(self.nsfs, ino).pids.append(int(pid))
-                mount_namespaces.setdefault(mnt, pid)
+                self.get(self.nsfs, ino).pids.extend(pids)
         for n in self.found.values():
             n.pids.sort()
             n._sources.extend(f"/proc/{p}/ns/net" for p in n.pids[:3])
