@@ -105,9 +105,14 @@ def main(argv):
         inventory = [t.pynetns, "inventory"]
         checked(inventory, count + 2)
         checked(lsns, 2)
-        s = run.race(runs, [run.command("py", inventory), run.command("lsns", lsns)])
+        # Also without INTERFACES: what is left once no namespace is entered and dumped.
+        plain = [t.pynetns, "inventory", "-o", "NS,NSID,NAMES,NPROCS,PID,COMMAND,OWNER"]
+        s = run.race(runs, [run.command("py", inventory), run.command("lsns", lsns),
+                            run.command("plain", plain)])
         rows.append(dict(case=f"inventory vs `lsns -t net` {label}", py=s["py"],
                          ip=s["lsns"], target="≤ 1.0× lsns", limit=1.0, against=s["lsns"]))
+        rows.append(dict(case="↳ inventory -o NS,NSID,NAMES,NPROCS,PID,COMMAND,OWNER (no "
+                              "dumps) vs `lsns -t net`", py=s["plain"], ip=s["lsns"]))
         s = run.race(slow_runs, [run.command("py", inventory), run.command("loop", loop)])
         rows.append(dict(case=f"inventory vs `for n in $(ip netns list)...; ip -n $n -br "
                               f"addr` + lsns {label}", py=s["py"], ip=s["loop"],

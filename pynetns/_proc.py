@@ -62,16 +62,15 @@ _NSFS = b" - nsfs "  # the separator, then the type: a path's blanks are escaped
 def nsfs_mounts(pid="self"):
     """(mount point, root) of the nsfs mounts in the mount namespace of ``pid``, as
     mountinfo writes them (escaped bytes: decoded() gives the text), e.g.
-    (b"/run/netns/a", b"net:[4026532288]"). Only their lines are split: a mount table is
-    mostly other mounts, and every `ip netns exec` makes a copy of it."""
+    (b"/run/netns/a", b"net:[4026532288]"). Only their lines are split, and only as far
+    as the mount point: every `ip netns exec` makes a copy of a table of thousands."""
     with open(f"/proc/{pid}/mountinfo", "rb") as f:
         data = f.read()
     found = []
-    at = data.find(_NSFS)
-    while at >= 0:
-        fields = data[data.rfind(b"\n", 0, at) + 1:at].split()
-        found.append((fields[4], fields[3]))
-        at = data.find(_NSFS, at + len(_NSFS))
+    for line in data.split(b"\n"):
+        if _NSFS in line:
+            fields = line.split(b" ", 5)  # ID PARENT MAJ:MIN ROOT POINT ...: single blanks
+            found.append((fields[4], fields[3]))
     return found
 
 

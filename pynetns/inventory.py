@@ -127,19 +127,23 @@ class _Finder:
         processes could not be read (another user's, as a non-root caller)."""
         readlink = os.readlink
         mount_namespaces: dict[str, str] = {}
+        by_link: dict[str, list[int]] = {}  # "net:[INO]" → PIDs: one parse a namespace
         hidden = 0
         for pid in _proc.proc_pids():
             try:
-                ino = _ino(readlink(f"/proc/{pid}/ns/net"))
+                net = readlink(f"/proc/{pid}/ns/net")
                 mnt = readlink(f"/proc/{pid}/ns/mnt")
             except FileNotFoundError:
                 continue  # exited meanwhile
             except OSError:
                 hidden += 1
                 continue
+            by_link.setdefault(net, []).append(int(pid))
+            mount_namespaces.setdefault(mnt, pid)
+        for net, pids in by_link.items():
+            ino = _ino(net)
             if ino is not None:
-                self.get(self.nsfs, ino).pids.append(int(pid))
-                mount_namespaces.setdefault(mnt, pid)
+                self.get(self.nsfs, ino).pids.extend(pids)
         for n in self.found.values():
             n.pids.sort()
             n._sources.extend(f"/proc/{p}/ns/net" for p in n.pids[:3])
@@ -277,12 +281,15 @@ def _read(n, sockets):
         n.error = f"cannot read it: {e.strerror}"
 
 
-def _read_all(namespaces, dump, sockets, ask=True):
-    """Set each namespace's nsid (if ``ask``) and read those ``dump`` accepts (None: none),
-    opening each once. The caller's own namespace is read first, where the caller is:
-    entering it would need CAP_SYS_ADMIN, which an unprivileged caller lacks; and its dump
-    is the one that may make the kernel assign nsids in it (to the far ends of its veths),
-    so they are asked after it."""
+def _every(n):
+    return True
+
+
+def _read_all(namespaces, dump, sockets, ask=_every):
+    """Set the nsid of each namespace ``ask`` accepts (None: none) and read those ``dump``
+    accepts (None: none), opening each once. The caller's own namespace is read where the
+    caller is (first, by collect(): its dump may make the kernel assign nsids in it):
+    entering it would need CAP_SYS_ADMIN, which an unprivileged caller lacks."""
     for n in namespaces:
         if n.is_caller and dump and dump(n):
             _read(n, sockets)
@@ -292,7 +299,8 @@ def _read_all(namespaces, dump, sockets, ask=True):
         try:
             for n in namespaces:
                 wanted = dump is not None and not n.is_caller and dump(n)
-                if not (wanted or ask):
+                asking = ask is not None and ask(n)
+                if not (wanted or asking):
                     continue
                 try:
                     fd = _open(n)
@@ -301,7 +309,7 @@ def _read_all(namespaces, dump, sockets, ask=True):
                         n.error = f"cannot open it: {e.strerror}"
                     continue
                 try:
-                    if asker is not None:
+                    if asker is not None and asking:
                         asker.ask(fd, n.identity)
                     if wanted and _enter(n, fd):
                         _read(n, sockets)
@@ -310,7 +318,8 @@ def _read_all(namespaces, dump, sockets, ask=True):
             if asker is not None:
                 asker.wait()
                 for n in namespaces:
-                    n.nsid = asker.nsids.get(n.identity)
+                    if n.identity in asker.nsids:
+                        n.nsid = asker.nsids[n.identity]
         finally:
             if asker is not None:
                 asker.close()
@@ -486,13 +495,19 @@ def collect(interfaces=True, sockets=True, owners=True, focus=None):
         if focused is not None:
             return focused
     finder = _Finder()
+    here = _identity("/proc/thread-self/ns/net")
+    if interfaces and here is not None:
+        # First: the caller's dump may make the kernel assign nsids here (to the far ends
+        # of its veths), and the entries' nsids are asked next.
+        _read(finder.get(*here), sockets)
     mount_namespaces, hidden = finder.processes()
-    finder.entries()
+    known = finder.entries(with_nsid=True)  # asked on the descriptors of their check
     finder.mounts(mount_namespaces)
     found = finder.found
     _mark(found)
     namespaces = sorted(found.values(), key=lambda n: n.ino)
-    _read_all(namespaces, _every if interfaces else None, sockets)
+    _read_all(namespaces, (lambda n: not n.is_caller) if interfaces else None, sockets,
+              ask=lambda n: n.identity not in known)
     if interfaces:
         _link_peers(namespaces)
     warnings = _owners(found) if owners else []
@@ -504,10 +519,6 @@ def _mark(found):
                         (_identity("/proc/thread-self/ns/net"), "is_caller")):
         if ident in found:
             setattr(found[ident], flag, True)
-
-
-def _every(n):
-    return True
 
 
 def _collect_focused(focus, sockets, owners):
@@ -547,7 +558,7 @@ def _collect_focused(focus, sockets, owners):
     _mark(found)
     namespaces = sorted(found.values(), key=lambda n: n.ino)
     if far is not None and far is not caller:
-        _read_all([far], _every, sockets, ask=False)
+        _read_all([far], _every, sockets, ask=None)
     _link_peers(namespaces)
     warnings = _owners(found) if owners else []
     return Inventory(namespaces, warnings, hidden)

@@ -179,7 +179,9 @@ def json_array(items, pretty=False, strict=False):
 
 
 def table(lines):
-    """Columns padded to a common width, two spaces apart, no trailing blanks."""
-    widths = [max(len(cols[i]) for cols in lines) for i in range(len(lines[0]))] if lines else []
-    return "".join("  ".join(col.ljust(w) for col, w in zip(cols, widths)).rstrip() + "\n"
-                   for cols in lines)
+    """Columns padded to a common width, two spaces apart, no trailing blanks. The last
+    column is not padded: it may be one row's thousands of characters (a host's veths)."""
+    widths = [max(len(cols[i]) for cols in lines) for i in range(len(lines[0]) - 1)] \
+        if lines else []
+    return "".join("  ".join([col.ljust(w) for col, w in zip(cols, widths)] + cols[-1:])
+                   .rstrip() + "\n" for cols in lines)
