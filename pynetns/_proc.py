@@ -32,6 +32,18 @@ def pids_in(identity):
     return found
 
 
+def stat_field(pid, number):
+    """Field ``number`` of /proc/PID/stat as an int (4: the parent's PID, 22: the start time
+    in clock ticks since boot), or None when PID is gone. Counted after the command name,
+    which may hold blanks and parentheses of its own."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return int(stat[stat.rindex(b")") + 2:].split()[number - 3])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def unescape(field):
     """mountinfo writes space, tab, newline and backslash as \\ooo."""
     parts = field.split(b"\\")

@@ -15,20 +15,10 @@ and PID 1's own namespaces, whatever an engine says.
 """
 import os
 
-from . import _sys, containers, execns, procs, store
+from . import _proc, _sys, containers, execns, procs, store
 from .errors import NotFound, SystemCallFailed, Unsafe, UsageError
 
 CAP_SYS_PTRACE = 19
-
-
-def _start_time(pid):
-    """Field 22 of /proc/PID/stat (clock ticks since boot), or None when PID is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    return int(stat[stat.rindex(b")") + 2:].split()[19])
 
 
 def _ns_link(pid, kind):
@@ -65,7 +55,7 @@ def _pin_entry(name):
         raise UsageError(f'The processes in "{name}" are in {len(by_pidns)} PID namespaces: '
                          "name the container (docker:C, podman:C) instead", name=name)
     (link, pids), = by_pidns.items()
-    started = sorted((t, int(p)) for p in pids if (t := _start_time(p)) is not None)
+    started = sorted((t, int(p)) for p in pids if (t := _proc.stat_field(p, 22)) is not None)
     for _, pid in started:
         try:
             pinned = containers.Pinned(pid, pid_ns=True)

@@ -13,7 +13,7 @@ Records are JSON, through _jsonc (the json package would import re).
 import os
 import stat as _stat
 
-from . import _jsonc
+from . import _jsonc, _proc
 from .rundir import pause
 
 ROOT = "/run/pynetns"
@@ -96,12 +96,7 @@ def pid_of_target(target):
 
 def start_time(pid):
     """The start time of process ``pid`` (field 22 of /proc/PID/stat), or None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-        return int(data[data.rindex(b")") + 2:].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
+    return _proc.stat_field(pid, 22)
 
 
 def for_entry(checked, container=None, pid=None):

@@ -20,7 +20,7 @@ instead, while the process is pinned (Container.problem):
 """
 import os
 
-from . import _sys, containers
+from . import _proc, _sys, containers
 from .errors import ContainerError, EngineUnavailable, NoSuchContainer
 
 NS_GET_USERNS = 0xB701  # linux/nsfs.h: _IO(0xb7, 0x1), a new fd of the owning user namespace
@@ -156,7 +156,7 @@ class Container(containers.Container):
         if net_made_by != self.uid and not containers.host_owner(pinned.identity):
             return (f"the network namespace of process {pid} belongs to UID {net_made_by}, "
                     f"not to {self.user}")
-        conmon = _parent(pid)
+        conmon = _proc.stat_field(pid, 4)  # its parent
         if conmon is None or not _is_conmon_of(conmon, self.id):
             return (f"process {pid} is not the one conmon started for container "
                     f"{self.short_id}: it is not the container's process (the container "
@@ -209,16 +209,6 @@ def _owner_uid(fd):
     uid = bytearray(4)
     fcntl.ioctl(fd, NS_GET_OWNER_UID, uid)
     return struct.unpack("=I", uid)[0]
-
-
-def _parent(pid):
-    """The parent's PID of process ``pid`` (field 4 of /proc/PID/stat), or None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-        return int(stat[stat.rindex(b")") + 2:].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def _is_conmon_of(pid, cid):
