@@ -19,6 +19,11 @@ ENTRY = "pynetns-bench-attach"
 RECIPE = ("pid=$(%s inspect -f '{{.State.Pid}}' \"$0\"); mkdir -p /run/netns; "
           "touch /run/netns/%s; mount --bind /proc/$pid/ns/net /run/netns/%s")
 NSENTER = "nsenter -t \"$(%s inspect -f '{{.State.Pid}}' \"$0\")\" -n -p true"
+MANY = "pynetns-bench-many"
+# attach --all-containers's recipe: a loop over the containers, named after them.
+LOOP = ("for c in $(%s ps -q --filter label=%s); do "
+        "set -- $(%s inspect -f '{{.State.Pid}} {{.Name}}' \"$c\"); n=${2#/}; "
+        "touch /run/netns/$n; mount --bind /proc/$1/ns/net /run/netns/$n; done")
 
 
 def _cli(engine):
@@ -39,6 +44,37 @@ def _deleting(t, entrant):
         subprocess.run([t.pynetns, "delete", ENTRY], env=run.ENV, check=True)
         return result
     return go
+
+
+def _all_deleted(t, entrant):
+    """The entrant, then (untimed) `pynetns -all delete` of the entries it made (run.py's
+    /run/netns is a private one)."""
+    def go():
+        result = entrant()
+        subprocess.run([t.pynetns, "-all", "delete"], env=run.ENV, check=True)
+        return result
+    return go
+
+
+def many_rows(t, args, host, fd):
+    """attach --all-containers with args.engine_many Docker containers vs the loop."""
+    exe = host[-1]
+    names = [f"{MANY}-{os.getpid()}-{i}" for i in range(args.engine_many)]
+    try:
+        for name in names:
+            subprocess.run([*host, "run", "-d", "--rm", "--network", "none", "--name", name,
+                            "--label", MANY, IMAGE, "sleep", "3600"], check=True,
+                           env=run.ENV, stdout=subprocess.DEVNULL, pass_fds=(fd,))
+        sh = shutil.which("sh", path=run.ENV["PATH"])
+        s = run.race(args.engine_runs, [
+            _all_deleted(t, run.command("py", [t.pynetns, "attach", "--all-containers"])),
+            _all_deleted(t, run.command("recipe", [sh, "-c", LOOP % (exe, MANY, exe)]))])
+        yield dict(case=f"attach --all-containers, {len(names)} Docker containers, vs a "
+                        "loop of the recipe", py=s["py"], ip=s["recipe"], target="≤ 1.0× loop",
+                   limit=1.0, against=s["recipe"])
+    finally:
+        subprocess.run([*host, "rm", "-f", *names], env=run.ENV, capture_output=True,
+                       pass_fds=(fd,))
 
 
 def rows(t, args):
@@ -78,3 +114,5 @@ def rows(t, args):
         finally:
             subprocess.run([*host, "rm", "-f", name], env=run.ENV, capture_output=True,
                            pass_fds=(fd,))
+        if engine == "docker":
+            yield from many_rows(t, args, host, fd)

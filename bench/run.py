@@ -421,11 +421,11 @@ def parse(argv):
     a = p.parse_args(argv)
     counts = dict(runs=21, slow_runs=7, batch=1000, library=1000, procs_ns=1000, procs=2000,
                   list_small=1000, list_big=5000, world_runs=3, world_ns=1000,
-                  world_veths=200, world_procs=2000, engine_runs=11)
+                  world_veths=200, world_procs=2000, engine_runs=11, engine_many=50)
     if a.quick:
         counts = dict(runs=3, slow_runs=2, batch=50, library=50, procs_ns=50, procs=100,
                       list_small=100, list_big=300, world_runs=1, world_ns=100,
-                  world_veths=20, world_procs=200, engine_runs=2)
+                  world_veths=20, world_procs=200, engine_runs=2, engine_many=3)
     for key, value in counts.items():
         if getattr(a, key, None) is None:
             setattr(a, key, value)
