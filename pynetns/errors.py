@@ -98,12 +98,17 @@ ERRNO_CLASSES = {
 _CLASS_OF_ERRNO = {getattr(_errno, n): cls for n, cls in ERRNO_CLASSES.items()}
 
 
+def class_of(number, default=SystemCallFailed):
+    """The class ERRNO_CLASSES gives errno ``number`` (else ``default``): for the few sites
+    whose text is not from_oserror's ``message: strerror`` (ip's own wording)."""
+    return _CLASS_OF_ERRNO.get(number, default)
+
+
 def from_oserror(err, message, *, default=SystemCallFailed, **kw):
     """The NetnsError for OSError ``err``: the class ERRNO_CLASSES gives (else ``default``),
     the text ``message: strerror`` as ip prints it. Raise it ``from err`` to keep the cause.
     ``kw`` (name, path, ...) goes to the class."""
-    cls = _CLASS_OF_ERRNO.get(err.errno, default)
-    return cls(f"{message}: {err.strerror}", errno=err.errno, **kw)
+    return class_of(err.errno, default)(f"{message}: {err.strerror}", errno=err.errno, **kw)
 
 
 class NetlinkError(NetnsError):

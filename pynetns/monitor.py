@@ -5,7 +5,7 @@ import os
 import struct
 
 from . import _sys, store
-from .errors import SystemCallFailed
+from .errors import from_oserror
 
 TYPE_CHECKING = False  # typing costs milliseconds at run time; the checker reads this block
 if TYPE_CHECKING:
@@ -21,8 +21,7 @@ def events() -> Iterator[tuple[str, str]]:
         fd = _sys.inotify_init()
         _sys.inotify_add_watch(fd, store.RUN_DIR, _sys.IN_CREATE | _sys.IN_DELETE)
     except OSError as e:
-        raise SystemCallFailed(f"inotify_add_watch failed: {e.strerror}",
-                               errno=e.errno) from None
+        raise from_oserror(e, "inotify_add_watch failed", path=store.RUN_DIR) from None
     try:
         while True:
             data = os.read(fd, 65536)

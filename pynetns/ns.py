@@ -9,7 +9,7 @@ import os
 import stat as _stat
 
 from . import _sys
-from .errors import NotANamespace
+from .errors import NotANamespace, PermissionDenied, class_of
 
 NS_GET_NSTYPE = 0xB703
 
@@ -58,17 +58,18 @@ class Checked:
 
     ``problem`` is None for a network namespace, else a phrase ("a plain file", "a dangling
     symlink to X", "a UTS namespace"). ``unknown`` is the reason when we could not tell
-    (no permission to follow a symlink into /proc/PID/ns): neither healthy nor broken.
-    ``ctime`` is the namespace file's st_ctime_ns; ``fd`` an open descriptor when one was
-    kept.
+    (no permission to follow a symlink into /proc/PID/ns): neither healthy nor broken, and
+    ``errno`` the error's number. ``ctime`` is the namespace file's st_ctime_ns; ``fd`` an
+    open descriptor when one was kept.
     """
 
     __slots__ = ("path", "dev", "ino", "ctime", "symlink", "target", "problem", "unknown",
-                 "fd")
+                 "errno", "fd")
 
     def __init__(self, path: str, dev: int = 0, ino: int = 0, symlink: bool = False,
                  target: str | None = None, problem: str | None = None, fd: int = -1,
-                 unknown: str | None = None, ctime: int = 0) -> None:
+                 unknown: str | None = None, ctime: int = 0,
+                 errno: int | None = None) -> None:
         self.path = path
         self.dev = dev
         self.ino = ino
@@ -77,6 +78,7 @@ class Checked:
         self.target = target
         self.problem = problem
         self.unknown = unknown
+        self.errno = errno
         self.fd = fd
 
     @property
@@ -111,8 +113,9 @@ def check(path: str, keep_fd: bool = False, check_type: bool = True,
     try:
         followed = os.open(target_path, os.O_PATH | os.O_CLOEXEC, dir_fd=base)
     except OSError as e:
-        if e.errno in (1, 13):  # EPERM, EACCES: another's /proc/PID/ns; cannot tell
-            return Checked(path, symlink=True, target=target, unknown=e.strerror)
+        if class_of(e.errno) is PermissionDenied:  # another's /proc/PID/ns: cannot tell
+            return Checked(path, symlink=True, target=target, unknown=e.strerror,
+                           errno=e.errno)
         return Checked(path, symlink=True, target=target,
                        problem=f"a dangling symlink to {target}")
     try:

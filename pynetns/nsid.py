@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from . import _nsid, store
-from .errors import NetlinkError, UsageError
+from .errors import NetlinkError, UsageError, from_oserror
 
 NSID_MAX = 2**31 - 1  # an s32 on the wire: the kernel's largest
 
 
 def _socket_failed(e, name=None):
     """A netlink socket that could not be made, written or read (EMFILE, ENOBUFS...)."""
-    return NetlinkError(f"netlink socket failed: {e.strerror or e}", errno=e.errno, name=name)
+    return from_oserror(e, "netlink socket failed", default=NetlinkError, name=name)
 
 
 def get_nsid(name: str) -> int | None:

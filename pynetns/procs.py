@@ -5,12 +5,7 @@ import os
 
 from . import ns, store
 from ._proc import pids_in, proc_pids  # noqa: F401  (procs.proc_pids is the usual name)
-from .errors import NotFound, PermissionDenied, SystemCallFailed, UsageError
-
-
-def _lookup_failed(e):
-    """The error class for a failed lookup: not allowed is not the same as not there."""
-    return PermissionDenied if e.errno in (1, 13) else NotFound  # EPERM, EACCES
+from .errors import NotFound, UsageError, class_of, from_oserror
 
 
 def pids(name: str) -> list[int]:
@@ -25,19 +20,19 @@ def names_of_pid(pid: int | str = "self") -> list[str]:
     pid = str(pid)
     if pid != "self" and pid.strip("0123456789"):  # ip's is_pid(): digits only, "" too
         raise UsageError(f"Specified string '{pid}' is not a pid")
+    path = f"/proc/{pid}/ns/net"
     try:
-        dev, ino = ns.identity(f"/proc/{pid}/ns/net")
-    except OSError as e:
-        raise _lookup_failed(e)(f"Cannot open network namespace: {e.strerror}",
-                                errno=e.errno) from None
+        dev, ino = ns.identity(path)
+    except OSError as e:  # not allowed (PermissionDenied) is not the same as not there
+        raise from_oserror(e, "Cannot open network namespace", default=NotFound,
+                           path=path) from None
     try:
         run_dir = os.open(store.RUN_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except FileNotFoundError:
         return []
     except OSError as e:  # ip's message, without the space its other ones have
-        cls = PermissionDenied if e.errno in (1, 13) else SystemCallFailed
-        raise cls(f"Failed to open directory {store.RUN_DIR}:{e.strerror}",
-                  errno=e.errno) from None
+        raise class_of(e.errno)(f"Failed to open directory {store.RUN_DIR}:{e.strerror}",
+                                path=store.RUN_DIR, errno=e.errno) from None
     found = []
     try:
         for name in os.listdir(run_dir):

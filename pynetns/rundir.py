@@ -14,7 +14,7 @@ import _thread
 import os
 
 from . import _sys
-from .errors import NetnsError, NotFound, PermissionDenied, SystemCallFailed
+from .errors import NetnsError, SystemCallFailed, class_of, from_oserror
 
 # Test hook for tests/stress: PYNETNS_TEST_PAUSE=STEP makes the process stop itself with
 # SIGSTOP at STEP, where the test kills it. Steps, in order:
@@ -57,12 +57,10 @@ def open_dir(path):
                 target = None  # not a symlink, or no longer one
             if target is not None:
                 from ._text import printable
-                raise SystemCallFailed(f"{message}: it is a symlink to {printable(target)}, "
-                                       "not a directory; refusing to follow it",
-                                       errno=e.errno) from None
-        cls = {2: NotFound, 1: PermissionDenied, 13: PermissionDenied}.get(e.errno or 0,
-                                                                        SystemCallFailed)
-        raise cls(f"{message}: {e.strerror}", errno=e.errno) from None
+                raise class_of(e.errno)(f"{message}: it is a symlink to {printable(target)}, "
+                                        "not a directory; refusing to follow it", path=path,
+                                        errno=e.errno) from None
+        raise from_oserror(e, message, path=path) from None
 
 
 # Descriptors that hold a flock on a run directory. A fork() copies them, and with them the

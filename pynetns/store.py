@@ -10,8 +10,8 @@ import os
 
 from . import _sys, ns, rundir
 from ._cint import parse_c_int
-from .errors import (Busy, Exists, InvalidName, InvalidPid, NetnsError, NotANamespace,
-                     NotFound, PermissionDenied, SystemCallFailed)
+from .errors import (Exists, InvalidName, InvalidPid, NetnsError, NotANamespace, NotFound,
+                     PermissionDenied, SystemCallFailed, class_of, from_oserror)
 from .handle import Handle
 from .rundir import pause
 
@@ -36,12 +36,6 @@ def path_of(name):
     return f"{RUN_DIR}/{name}"
 
 
-def _failed(cls_default, message, err, name=None):
-    """An OSError turned into the right pynetns error (EPERM → PermissionDenied)."""
-    cls = PermissionDenied if err.errno in (1, 13) else cls_default
-    return cls(f"{message}: {err.strerror}", name=name, errno=err.errno)
-
-
 def make_run_dir():
     """Create /run/netns unless it exists, as `ip netns add` and `monitor` do."""
     try:
@@ -49,7 +43,7 @@ def make_run_dir():
     except FileExistsError:
         pass
     except OSError as e:
-        raise _failed(SystemCallFailed, f"mkdir {RUN_DIR} failed", e) from None
+        raise from_oserror(e, f"mkdir {RUN_DIR} failed", path=RUN_DIR) from None
 
 
 def prepare_run_dir():
@@ -71,8 +65,8 @@ def prepare_run_dir():
                 return held
             except OSError as e:
                 if e.errno != 22 or made_mount_point:
-                    raise _failed(SystemCallFailed,
-                                  f"mount --make-shared {RUN_DIR} failed", e) from None
+                    raise from_oserror(e, f"mount --make-shared {RUN_DIR} failed",
+                                       path=RUN_DIR) from None
             _self_bind(held.dir)
             made_mount_point = True
             held.reopen()  # entries go in the new mount, not under it
@@ -118,8 +112,8 @@ def _self_bind(run_dir):
         try:
             _sys.mount(here, here, "none", _sys.MS_BIND | _sys.MS_REC)
         except OSError as e:
-            raise _failed(SystemCallFailed,
-                          f"mount --bind {RUN_DIR} {RUN_DIR} failed", e) from None
+            raise from_oserror(e, f"mount --bind {RUN_DIR} {RUN_DIR} failed",
+                               path=RUN_DIR) from None
         for fd in entries:
             try:
                 _sys.umount2(f"/proc/self/fd/{fd}", _sys.MNT_DETACH)
@@ -153,8 +147,8 @@ def _check_mounts_reach_caller(run_dir):
 
 def create_failed(name, err):
     """The error for an OSError from creating entry ``name`` (placeholder or symlink)."""
-    message = f'Cannot create namespace file "{path_of(name)}"'
-    return _failed(Exists if err.errno == 17 else SystemCallFailed, message, err, name)
+    path = path_of(name)
+    return from_oserror(err, f'Cannot create namespace file "{path}"', name=name, path=path)
 
 
 def _create_placeholder(run_dir, name):
@@ -185,9 +179,8 @@ def _bind_placeholder(run_dir, source, placeholder, name, shown_source=None):
         _sys.mount(source, f"/proc/self/fd/{placeholder}", "none", _sys.MS_BIND)
     except OSError as e:
         _remove_placeholder(run_dir, name, placeholder)
-        raise _failed(NotFound if e.errno == 2 else SystemCallFailed,
-                      f"Bind {shown_source or source} -> {path_of(name)} failed", e,
-                      name) from None
+        raise from_oserror(e, f"Bind {shown_source or source} -> {path_of(name)} failed",
+                           name=name, path=path_of(name)) from None
 
 
 def add(name: str, exist_ok: bool = False) -> bool:
@@ -231,9 +224,8 @@ def _new_namespace_on(run_dir, placeholder, name):
             _sys.unshare(_sys.CLONE_NEWNET)
         except OSError as e:
             _remove_placeholder(run_dir, name, placeholder)
-            raise _failed(SystemCallFailed,
-                          f'Failed to create a new network namespace "{name}"', e,
-                          name) from None
+            raise from_oserror(e, f'Failed to create a new network namespace "{name}"',
+                               name=name) from None
         try:
             pause("add:unshared")
             _bind_placeholder(run_dir, self_ns, placeholder, name)
@@ -293,8 +285,8 @@ def _open_source(run_dir, source, placeholder, name):
                               f"{c.problem}, not a network namespace", name=name,
                               problem=c.problem)
     except OSError as e:
-        error = _failed(NotFound if e.errno == 2 else SystemCallFailed,
-                        f"Bind {source} -> {path_of(name)} failed", e, name)
+        error = from_oserror(e, f"Bind {source} -> {path_of(name)} failed", name=name,
+                             path=source)
     if source_fd >= 0:
         os.close(source_fd)
     _remove_placeholder(run_dir, name, placeholder)
@@ -310,9 +302,10 @@ def lock_for_removal(name):
         # ip just unlinks, and what keeps us from the directory fails that unlink too.
         if e.errno not in (2, 13, 20) or (e.errno == 20 and rundir.is_symlink(RUN_DIR)):
             raise
-        cls = PermissionDenied if e.errno == 13 else NotFound
-        raise cls(f'Cannot remove namespace file "{path_of(name)}": '
-                  f"{os.strerror(e.errno)}", name=name, errno=e.errno) from None
+        path = path_of(name)
+        raise class_of(e.errno, NotFound)(f'Cannot remove namespace file "{path}": '
+                                          f"{os.strerror(e.errno)}", name=name, path=path,
+                                          errno=e.errno) from None
 
 
 def delete(name: str) -> None:
@@ -356,8 +349,8 @@ def _remove_entry(run_dir, name):
         # Keeps what is mounted there reachable, to put it back if the unlink fails.
         held = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=run_dir)
     except FileNotFoundError as e:
-        raise NotFound(f'Cannot remove namespace file "{path}": {e.strerror}',
-                       name=name, errno=e.errno) from None
+        raise from_oserror(e, f'Cannot remove namespace file "{path}"', name=name,
+                           path=path) from None
     except OSError:
         held = -1  # the unlink below reports it
     spare = -1
@@ -393,12 +386,12 @@ def _remove_entry(run_dir, name):
             _restore_signals(mask)
         if failure is not None:
             if isinstance(failure, FileNotFoundError):
-                raise NotFound(f'Cannot remove namespace file "{path}": {failure.strerror}',
-                               name=name, errno=failure.errno)
+                raise from_oserror(failure, f'Cannot remove namespace file "{path}"',
+                                   name=name, path=path)
             raise _not_removed(run_dir, name, failure, unmount_error, restore_error)
     except OSError as e:  # EMFILE for the spare: nothing was touched
-        raise _failed(SystemCallFailed, f'Cannot remove namespace file "{path}"', e,
-                      name) from None
+        raise from_oserror(e, f'Cannot remove namespace file "{path}"', name=name,
+                           path=path) from None
     finally:
         for fd in (held, spare):
             if fd >= 0:
@@ -423,10 +416,14 @@ def _put_back(run_dir, name, held, spare):
 
 def _not_removed(run_dir, name, err, unmount_error, restore_error):
     """The error for an entry the unlink refused (its mount was put back already)."""
-    message = f'Cannot remove namespace file "{path_of(name)}": {err.strerror}'
-    if err.errno == 16 and unmount_error is not None and unmount_error.errno in (1, 13):
+    path = path_of(name)
+    message = f'Cannot remove namespace file "{path}": {err.strerror}'
+    if err.errno == 16 and unmount_error is not None and \
+            class_of(unmount_error.errno) is PermissionDenied:
+        # Busy only because we may not unmount it: the unmount's errno is the cause.
         return PermissionDenied(f"{message} (it is mounted, and unmounting it failed: "
-                                f"{unmount_error.strerror})", name=name, errno=1)
+                                f"{unmount_error.strerror})", name=name, path=path,
+                                errno=unmount_error.errno)
     lines = []
     if err.errno == 16:
         try:
@@ -440,9 +437,8 @@ def _not_removed(run_dir, name, err, unmount_error, restore_error):
         else:
             lines.append(f'"{name}" is unmounted here now; putting its mount back failed: '
                          f"{restore_error.strerror}")
-    cls = Busy if err.errno == 16 else PermissionDenied if err.errno in (1, 13) else \
-        SystemCallFailed
-    return cls("\n".join([message] + lines), name=name, errno=err.errno)
+    return class_of(err.errno)("\n".join([message] + lines), name=name, path=path,
+                               errno=err.errno)
 
 
 def _reader_dir():
@@ -470,8 +466,9 @@ def _scan_dir():
     try:
         return _reader_dir()
     except NetnsError as e:
-        raise SystemCallFailed(f"Failed to open directory {RUN_DIR}: "
-                               f"{os.strerror(e.errno or 20)}", errno=e.errno) from None
+        raise class_of(e.errno)(f"Failed to open directory {RUN_DIR}: "
+                                f"{os.strerror(e.errno or 20)}", path=RUN_DIR,
+                                errno=e.errno) from None
 
 
 class Entry:
@@ -525,7 +522,7 @@ def check_in(run_dir, name, keep_fd=False, check_type=True, records=None):
     except FileNotFoundError:
         raise
     except OSError as e:
-        c = ns.Checked(name, unknown=e.strerror)
+        c = ns.Checked(name, unknown=e.strerror, errno=e.errno)
     c.path = path_of(name)
     if c.symlink and c.ok:
         _check_record(run_dir, name, c, records)
@@ -572,8 +569,8 @@ def entries_in(run_dir, with_nsid=True):
         try:
             listing = os.listdir(run_dir)  # dups run_dir: EMFILE is possible here too
         except OSError as err:
-            raise _failed(SystemCallFailed, f"Failed to open directory {RUN_DIR}",
-                          err) from None
+            raise from_oserror(err, f"Failed to open directory {RUN_DIR}",
+                               path=RUN_DIR) from None
         for name in listing:
             try:
                 # With nsids the kernel checks the type (RTM_GETNSID refuses an fd of
@@ -631,8 +628,8 @@ def open_checked(name: str) -> ns.Checked:
         with rundir.settled(RUN_DIR):
             c = _check_entry(name)
         if c.unknown:
-            raise PermissionDenied(f'Cannot open network namespace "{name}": '
-                                   f"{c.unknown}", name=name, errno=13)
+            raise class_of(c.errno)(f'Cannot open network namespace "{name}": {c.unknown}',
+                                    name=name, path=c.path, errno=c.errno)
         if not c.ok:
             raise ns.not_a_namespace(name, c)
     return c
@@ -642,17 +639,17 @@ def _check_entry(name):
     try:
         run_dir = _reader_dir()
     except NetnsError as e:
-        raise SystemCallFailed(f'Cannot open network namespace "{name}": '
-                               f"{os.strerror(e.errno or 20)}", name=name,
-                               errno=e.errno) from None
+        raise class_of(e.errno)(f'Cannot open network namespace "{name}": '
+                                f"{os.strerror(e.errno or 20)}", name=name, path=RUN_DIR,
+                                errno=e.errno) from None
     if run_dir is None:
         raise NotFound(f'Cannot open network namespace "{name}": {os.strerror(2)}',
-                       name=name, errno=2)
+                       name=name, path=RUN_DIR, errno=2)
     try:
         return check_in(run_dir, name, keep_fd=True)
     except FileNotFoundError as e:
-        raise NotFound(f'Cannot open network namespace "{name}": {e.strerror}',
-                       name=name, errno=e.errno) from None
+        raise from_oserror(e, f'Cannot open network namespace "{name}"', name=name,
+                           path=path_of(name)) from None
     finally:
         os.close(run_dir)
 

@@ -1,12 +1,15 @@
 """Library errors have the right type and stay inside the NetnsError hierarchy: a lookup
 that is not allowed is PermissionDenied (not NotFound), a bad nsid is a UsageError, and
 netlink socket failures and a failed restore of the caller's namespace are NetnsErrors."""
+import os
+import shlex
 import subprocess
 import sys
 
 import pytest
 
 import pynetns
+from conftest import in_private_run_dir
 
 
 def python(code, *prefix):
@@ -98,3 +101,64 @@ except pynetns.NetnsError as e:
 """
     assert python(code) == ("SystemCallFailed 1 restoring the network namespace of this "
                             "thread failed: Operation not permitted\n")
+
+
+# Each call as `nobody`, who may not read /run/netns (mode 0700); what it raises, with its
+# attributes. The same errno is the same class wherever it comes from (errors.from_oserror).
+_UNREADABLE_CALLS = {
+    "entries": ("pynetns.entries()", "PermissionDenied 13 None /run/netns Failed to open "
+                "directory /run/netns: Permission denied"),
+    "names": ("pynetns.names()", "PermissionDenied 13 None /run/netns Failed to open "
+              "directory /run/netns: Permission denied"),
+    "open": ('pynetns.open("a")', 'PermissionDenied 13 a /run/netns Cannot open network '
+             'namespace "a": Permission denied'),
+    "exists": ('pynetns.exists("a")', 'PermissionDenied 13 a /run/netns Cannot open network '
+               'namespace "a": Permission denied'),
+    "entered": ('pynetns.entered("a").__enter__()', 'PermissionDenied 13 a /run/netns Cannot '
+                'open network namespace "a": Permission denied'),
+    "events": ("next(pynetns.events())", "PermissionDenied 13 None /run/netns "
+               "inotify_add_watch failed: Permission denied"),
+    "delete": ('pynetns.delete("a")', 'PermissionDenied 13 a /run/netns/a Cannot remove '
+               'namespace file "/run/netns/a": Permission denied'),
+    "add": ('pynetns.add("b")', 'PermissionDenied 13 None /run/netns Cannot open netns '
+            'runtime directory "/run/netns": Permission denied'),
+    "identify": ("pynetns.identify()", "PermissionDenied 13 None /run/netns Failed to open "
+                 "directory /run/netns:Permission denied"),
+}
+
+
+def _report(calls):
+    """Python that runs each call and prints the class and attributes of what it raises."""
+    return "import pynetns\n" + "".join(
+        f"try:\n    {call}\n    print('no error')\n"
+        "except pynetns.NetnsError as e:\n"
+        "    print(type(e).__name__, e.errno, e.name, e.path, e)\n" for call in calls)
+
+
+def test_not_allowed_is_permission_denied_at_every_site():
+    """Before, entries/open/exists/entered/events said SystemCallFailed here, and add,
+    delete and identify gave no path."""
+    calls = list(_UNREADABLE_CALLS.values())
+    script = ("$IP netns add a\nchmod 700 /run/netns\n"
+              "setpriv --reuid=65534 --regid=65534 --clear-groups "
+              f'"{sys.executable}" -c "$CODE"\n')
+    r = in_private_run_dir(f"CODE={shlex.quote(_report(c for c, _ in calls))}\n{script}")
+    assert r.rc == 0, r.err
+    assert r.out.decode().splitlines() == [want for _, want in calls]
+
+
+def test_missing_is_not_found_with_what_is_missing(netns_name):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    calls = [f"pynetns.open({netns_name!r})", f"pynetns.attach({netns_name!r}, {gone.pid})",
+             f"pynetns.delete({netns_name!r})"]
+    entry = f"/run/netns/{netns_name}"
+    assert python(_report(calls)).splitlines() == [
+        f'NotFound 2 {netns_name} {entry} Cannot open network namespace "{netns_name}": '
+        "No such file or directory",
+        f"NotFound 2 {netns_name} /proc/{gone.pid}/ns/net Bind /proc/{gone.pid}/ns/net -> "
+        f"{entry} failed: No such file or directory",
+        f'NotFound 2 {netns_name} {entry} Cannot remove namespace file "{entry}": '
+        "No such file or directory"]
+    assert not os.path.lexists(entry)
+

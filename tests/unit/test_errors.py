@@ -30,6 +30,15 @@ def test_from_oserror_default_and_cause():
     assert type(made) is errors.NotFound
 
 
+def test_class_of_is_the_table_from_oserror_uses():
+    for name, cls in errors.ERRNO_CLASSES.items():
+        assert errors.class_of(getattr(errno, name)) is cls
+    assert errors.class_of(errno.EMFILE) is errors.SystemCallFailed
+    assert errors.class_of(None) is errors.SystemCallFailed
+    assert errors.class_of(errno.ENOTDIR, errors.NotFound) is errors.NotFound
+    assert errors.class_of(errno.EACCES, errors.NotFound) is errors.PermissionDenied
+
+
 def test_exit_codes_are_class_attributes():
     assert errors.NetnsError.exit_code == 1
     assert errors.NotFound("x").exit_code == 1
