@@ -12,7 +12,7 @@ import os
 from . import containers, ns, records, rootless, rundir, store
 from ._cint import parse_c_int
 from .errors import (ContainerError, EngineUnavailable, InvalidPid, NetnsError,
-                     NoSuchContainer, NotANamespace, NotFound, SystemCallFailed)
+                     NoSuchContainer, NotANamespace, NotFound, from_oserror)
 from .records import GRACE
 from .rundir import pause
 
@@ -101,8 +101,7 @@ def _make_symlink(name, target, identity, container=None, pid=None):
 
 
 def _record_failed(name, err):
-    return SystemCallFailed(f"Cannot write the record of {name}: {err.strerror}",
-                            name=name, errno=err.errno)
+    return from_oserror(err, f"Cannot write the record of {name}", name=name)
 
 
 def _finish(name, container):
@@ -146,8 +145,8 @@ def _attach_path(name, path, symlink):
         finally:
             os.close(source)
     except OSError as e:
-        raise NotFound(f'Cannot open network namespace file "{path}": {e.strerror}',
-                       name=name, errno=e.errno) from None
+        raise from_oserror(e, f'Cannot open network namespace file "{path}"', name=name,
+                           path=path, default=NotFound) from None
     if not c.ok:
         raise NotANamespace(f'"{path}" is {c.problem}, not a network namespace',
                             name=name, problem=c.problem)

@@ -9,7 +9,7 @@ import os
 import sys
 
 from . import _sys, store
-from .errors import CommandFailed, SystemCallFailed
+from .errors import CommandFailed, SystemCallFailed, from_oserror
 
 TYPE_CHECKING = False  # typing costs milliseconds at run time; the checker reads this block
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ ETC_DIR = "/etc/netns"
 
 
 def _step_failed(message, err):
-    return SystemCallFailed(f"{message}: {err.strerror}", errno=err.errno)
+    return from_oserror(err, message)
 
 
 def _setns(name):
@@ -29,9 +29,8 @@ def _setns(name):
         try:
             _sys.setns(handle.fileno(), _sys.CLONE_NEWNET)
         except OSError as e:
-            raise SystemCallFailed(
-                f'setting the network namespace "{name}" failed: {e.strerror}',
-                name=name, errno=e.errno) from None
+            raise from_oserror(e, f'setting the network namespace "{name}" failed',
+                               name=name) from None
 
 
 def _remount_sys(name):
@@ -98,8 +97,7 @@ def _enter_pinned(owner, pinned):
     try:
         _sys.setns(pinned.net_fd, _sys.CLONE_NEWNET)
     except OSError as e:
-        raise SystemCallFailed(f"setting the network namespace of {owner} failed: "
-                               f"{e.strerror}", errno=e.errno) from None
+        raise from_oserror(e, f"setting the network namespace of {owner} failed") from None
 
 
 def enter_userns(pinned):
@@ -112,8 +110,8 @@ def enter_userns(pinned):
     try:
         fd = os.open(f"/proc/{pinned.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
     except OSError as e:
-        raise SystemCallFailed(f"cannot open the user namespace of process {pinned.pid}: "
-                               f"{e.strerror}", errno=e.errno) from None
+        raise from_oserror(e, f"cannot open the user namespace of process {pinned.pid}"
+                           ) from None
     try:
         if os.path.samestat(os.fstat(fd), os.stat("/proc/self/ns/user")):
             return  # already there
@@ -121,8 +119,8 @@ def enter_userns(pinned):
             raise ContainerError(f"process {pinned.pid} is gone; try again")
         _sys.setns(fd, _sys.CLONE_NEWUSER)
     except OSError as e:
-        raise SystemCallFailed(f"setting the user namespace of process {pinned.pid} failed: "
-                               f"{e.strerror}", errno=e.errno) from None
+        raise from_oserror(e, f"setting the user namespace of process {pinned.pid} "
+                           "failed") from None
     finally:
         os.close(fd)
 

@@ -16,7 +16,7 @@ and PID 1's own namespaces, whatever an engine says.
 import os
 
 from . import _proc, _sys, containers, execns, procs, store
-from .errors import NotFound, SystemCallFailed, Unsafe, UsageError
+from .errors import NotFound, Unsafe, UsageError, from_oserror
 
 CAP_SYS_PTRACE = 19
 
@@ -133,8 +133,8 @@ def _enter(pinned):
         try:
             _sys.setns(fd, kind)
         except OSError as e:
-            raise SystemCallFailed(f"setting the {what} namespace of process {pinned.pid} "
-                                   f"failed: {e.strerror}", errno=e.errno) from None
+            raise from_oserror(e, f"setting the {what} namespace of process {pinned.pid} "
+                               "failed") from None
 
 
 def _private_mounts(target, warn):
@@ -144,7 +144,7 @@ def _private_mounts(target, warn):
     try:
         _sys.mount("proc", "/proc", "proc", _sys.MS_NOSUID | _sys.MS_NODEV | _sys.MS_NOEXEC)
     except OSError as e:
-        raise SystemCallFailed(f"mount of /proc failed: {e.strerror}", errno=e.errno) from None
+        raise from_oserror(e, "mount of /proc failed") from None
 
 
 def _watched(signal):
@@ -207,8 +207,8 @@ def run(target, argv, child_failed, warn, force=False, reraise=True):
         pid = os.fork()
     except OSError as e:  # ENOMEM: the PID namespace's init has exited
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
-        raise SystemCallFailed(f"cannot start a process in the PID namespace of {target}: "
-                               f"{e.strerror}", errno=e.errno) from None
+        raise from_oserror(e, f"cannot start a process in the PID namespace of {target}"
+                           ) from None
     if pid == 0:
         rc = 1
         try:

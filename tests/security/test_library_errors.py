@@ -162,3 +162,15 @@ def test_missing_is_not_found_with_what_is_missing(netns_name):
         "No such file or directory"]
     assert not os.path.lexists(entry)
 
+
+
+def test_a_setns_not_allowed_is_permission_denied():
+    """Entering as `nobody` (no CAP_SYS_ADMIN): PermissionDenied, as store's EPERM is;
+    before, SystemCallFailed."""
+    code = ("import pynetns\ntry:\n    pynetns.run_in('a', print)\n"
+            "except pynetns.NetnsError as e:\n    print(type(e).__name__, e.errno, e.name, e)\n")
+    r = in_private_run_dir(f"CODE={shlex.quote(code)}\n$IP netns add a\n"
+                           "setpriv --reuid=65534 --regid=65534 --clear-groups "
+                           f'"{sys.executable}" -c "$CODE"\n')
+    assert (r.rc, r.out) == (0, b'PermissionDenied 1 a setting the network namespace "a" '
+                                b"failed: Operation not permitted\n"), r
