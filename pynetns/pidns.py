@@ -103,27 +103,28 @@ def pin_target(target, force=False, warn=None):
     """Pin the process whose namespaces ``target`` means: 'docker:C', 'podman:C' or
     'podman:USER@C' (the container's init; rootless.py), or an entry name (a process of its
     PID namespace); refuse what would expose the host (see the module's docstring) unless
-    ``force``."""
+    ``force``. Returns (the Pinned, the name whose /etc/netns files exec would bind: the
+    entry's, or the one attach --all-containers / --all-pods gives the owner)."""
     engine = containers.split_spec(target)[0]
     if target.startswith("pod:"):
         from . import cri
-        pod = cri.find(target, force)
-        pinned = cri.pin(pod, pid_ns=True, force=force)
-        if warn and cri.pid_note(pod):
-            warn(cri.pid_note(pod))
+        owner = cri.find(target, force)
+        pinned = cri.pin(owner, pid_ns=True, force=force)
+        if warn and cri.pid_note(owner):
+            warn(cri.pid_note(owner))
     elif engine is None:
-        pinned = _pin_entry(target)
+        owner, pinned = None, _pin_entry(target)
     else:
         from . import rootless
-        container = rootless.find(target)
-        containers.require_running(container)
-        pinned = containers.pin(container, pid_ns=True, force=force)
+        owner = rootless.find(target)
+        containers.require_running(owner)
+        pinned = containers.pin(owner, pid_ns=True, force=force)
     try:
         _check_target(target, pinned, force)
     except BaseException:
         pinned.close()
         raise
-    return pinned
+    return pinned, target if owner is None else owner.entry_name
 
 
 def _enter(pinned):
@@ -137,10 +138,10 @@ def _enter(pinned):
                                "failed") from None
 
 
-def _private_mounts(target, warn):
-    """In the child: what exec does for an entry (mount namespace, /sys, /etc/netns
+def _private_mounts(etc_name, warn):
+    """In the child: what exec does for an entry (mount namespace, /sys, /etc/netns/ETC_NAME
     files), and a proc of the PID namespace the child was born in."""
-    execns.isolate(target, warn)
+    execns.isolate(etc_name, warn, etc=store.is_valid_name(etc_name))
     try:
         _sys.mount("proc", "/proc", "proc", _sys.MS_NOSUID | _sys.MS_NODEV | _sys.MS_NOEXEC)
     except OSError as e:
@@ -199,7 +200,8 @@ def run(target, argv, child_failed, warn, force=False, reraise=True):
     failure in the child, after the fork, and returns the exit status for it; ``warn``
     gets exec's non-fatal messages. ``force`` allows the targets refused as exposing the
     host (see the module's docstring)."""
-    with pin_target(target, force, warn) as pinned:
+    pinned, etc_name = pin_target(target, force, warn)
+    with pinned:
         _enter(pinned)
     import _signal as signal  # the C module: `signal` itself imports enum (~5 ms)
     before = signal.pthread_sigmask(signal.SIG_BLOCK, _watched(signal))
@@ -213,7 +215,7 @@ def run(target, argv, child_failed, warn, force=False, reraise=True):
         rc = 1
         try:
             signal.pthread_sigmask(signal.SIG_SETMASK, before)
-            _private_mounts(target, warn)
+            _private_mounts(etc_name, warn)
             execns.execvp(argv)
         except Exception as e:
             rc = child_failed(e)

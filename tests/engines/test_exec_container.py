@@ -34,8 +34,9 @@ def test_enters_the_containers_network_namespace_only(engine):
 def test_etc_netns_files_of_the_containers_name(docker):
     c = docker.start("etc")
     with etc_netns_file(c, "hosts", "192.0.2.7 only-in-the-container\n"):
-        r = cli("exec", f"docker:{c}", "cat", "/etc/hosts")
-        assert r.triple() == (0, b"192.0.2.7 only-in-the-container\n", b"")
+        for pid in ((), ("--pid",)):  # exec --pid binds the same files
+            r = cli("exec", *pid, f"docker:{c}", "cat", "/etc/hosts")
+            assert r.triple() == (0, b"192.0.2.7 only-in-the-container\n", b""), (pid, r)
 
 
 def test_refusals_are_attachs(docker, netns_name):
