@@ -37,6 +37,18 @@ def _wait_for(predicate, what):
     raise AssertionError(what)
 
 
+def _as_a_foreground_job(argv):
+    """argv started as a shell starts a foreground job, however the suite itself was started:
+    SIGINT and SIGQUIT at their defaults (a shell's background job inherits them ignored,
+    and pynetns, like Python, leaves an ignored SIGINT ignored), and in a process group of
+    its own whose parent (this process) is in another group of the same session, so not
+    orphaned (the kernel discards SIGTSTP sent to an orphaned group)."""
+    def defaults():
+        for sig in (signal.SIGINT, signal.SIGQUIT):
+            signal.signal(sig, signal.SIG_DFL)
+    return subprocess.Popen(argv, process_group=0, preexec_fn=defaults)
+
+
 def _the_command(parent):
     """Host PID of pynetns's child: the command (an exec'd sleep)."""
     def started():
@@ -64,7 +76,7 @@ def test_dies_by_the_commands_signal(target, tmp_path, sig):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT,
                                  signal.SIGUSR1])
 def test_signals_sent_to_pynetns_reach_the_command(target, sig):
-    proc = subprocess.Popen([PYNETNS, "exec", "--pid", target, "sleep", "606"])
+    proc = _as_a_foreground_job([PYNETNS, "exec", "--pid", target, "sleep", "606"])
     try:
         command = _the_command(proc.pid)
         proc.send_signal(sig)
@@ -76,7 +88,7 @@ def test_signals_sent_to_pynetns_reach_the_command(target, sig):
 
 
 def test_stop_and_continue_are_passed_on(target):
-    proc = subprocess.Popen([PYNETNS, "exec", "--pid", target, "sleep", "607"])
+    proc = _as_a_foreground_job([PYNETNS, "exec", "--pid", target, "sleep", "607"])
     try:
         command = _the_command(proc.pid)
         proc.send_signal(signal.SIGTSTP)
