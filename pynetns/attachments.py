@@ -207,8 +207,8 @@ def _attach_pid(name, source, number, symlink, force):
     try:
         pinned = containers.Pinned(number)
     except OSError as e:
-        raise NotFound(f"Cannot open network namespace of PID {number}: {e.strerror}",
-                       name=name, errno=e.errno) from None
+        raise from_oserror(e, f"Cannot open network namespace of PID {number}", name=name,
+                           default=NotFound) from None
     with pinned:
         _attach_pinned(name, pinned, symlink)
     return Attached(name, symlink)
